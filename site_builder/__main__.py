@@ -1,0 +1,5 @@
+"""``python -m site_builder`` is the ``site-builder`` command."""
+
+from .cli import main
+
+raise SystemExit(main())

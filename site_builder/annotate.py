@@ -1,0 +1,211 @@
+"""Stage 2, annotate: one Markdown document -> HTML with entity links, and its mentions.
+
+The only module that imports markdown_it. Entity links are made in the token
+stream, after inline parsing (like markdown-it's linkify rule): runs of
+``text`` and ``softbreak`` tokens are searched as one string, so a name may
+cross a soft line break, and the tokens are split around each match into
+``link_open``/``text``/``link_close``. Code spans, links, autolinks, images,
+raw HTML and headings are other token types or skipped regions, so they are
+never touched, and since only whole text runs outside links are searched no
+link can nest in another. Splitting tokens never changes their text: the
+visible text is the same with and without annotation.
+
+``[[Name]]`` and ``[[Name|shown text]]`` are an inline rule that yields
+``entity_ref`` tokens, resolved here against the name table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import isLinkClose, isLinkOpen
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+
+from .errors import Diagnostic
+from .highlight import highlight_code
+from .model import Annotated, Document, Mention
+from .names import NameTable, sentence_at
+
+
+@dataclass
+class _State:
+    """What one document's annotation needs and finds; lives in markdown-it's env."""
+
+    doc: Document
+    names: NameTable
+    link_all: bool
+    href_prefix: str
+    exclude: str | None
+    seen: set[str] = field(default_factory=set)
+    """Entities mentioned in full so far: their short names are now valid."""
+    linked: set[str] = field(default_factory=set)
+    mentions: list[Mention] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _entity_ref(state: StateInline, silent: bool) -> bool:
+    """Inline rule: ``[[Name]]`` or ``[[Name|shown text]]``."""
+    src, start = state.src, state.pos
+    if not src.startswith("[[", start):
+        return False
+    end = src.find("]]", start + 2)
+    inner = src[start + 2:end] if end > 0 else ""
+    if not inner.strip() or "[" in inner or "]" in inner:
+        return False
+    if not silent:
+        name, _, shown = inner.partition("|")
+        token = state.push("entity_ref", "", 0)
+        token.meta = {"name": " ".join(name.split()), "text": shown.strip() or name.strip(), "pos": start}
+    state.pos = end + 2
+    return True
+
+
+def _entities(state: StateCore) -> None:
+    """Core rule: link entity mentions in every inline token."""
+    st: _State | None = state.env.get("site_builder")
+    if st is None:
+        return
+    tokens = state.tokens
+    line = 0
+    for i, token in enumerate(tokens):
+        if token.map:
+            line = token.map[0]
+        if token.type == "inline" and token.children:
+            heading = i > 0 and tokens[i - 1].type == "heading_open"
+            token.children = _annotate_inline(token.children, token.content, line, heading, st)
+
+
+def _plain_piece(token: Token) -> str:
+    if token.type in ("text", "code_inline"):
+        return token.content
+    if token.type in ("softbreak", "hardbreak"):
+        return " "
+    if token.type == "entity_ref":
+        return str(token.meta["text"])
+    return ""
+
+
+def _annotate_inline(children: list[Token], content: str, line: int, heading: bool, st: _State) -> list[Token]:
+    plain = "".join(_plain_piece(t) for t in children)
+    out: list[Token] = []
+    run: list[Token] = []
+    offset = run_start = 0
+    link_depth = html_link_depth = 0
+    for token in children:
+        if token.type in ("text", "softbreak") and not (heading or link_depth or html_link_depth):
+            if not run:
+                run_start = offset
+            run.append(token)
+            offset += len(_plain_piece(token))
+            continue
+        if run:
+            out += _link_run(run, plain, run_start, st)
+            run = []
+        if token.type == "link_open":
+            link_depth += 1
+        elif token.type == "link_close":
+            link_depth -= 1
+        elif token.type == "html_inline":
+            html_link_depth += isLinkOpen(token.content) - isLinkClose(token.content)
+            html_link_depth = max(html_link_depth, 0)
+        elif token.type == "entity_ref":
+            out += _explicit(token, plain, offset, content, line, bool(link_depth or html_link_depth), st)
+            offset += len(_plain_piece(token))
+            continue
+        offset += len(_plain_piece(token))
+        out.append(token)
+    if run:
+        out += _link_run(run, plain, run_start, st)
+    return out
+
+
+def _link_tokens(entity_id: str, inner: list[Token], st: _State) -> list[Token]:
+    opening = Token("link_open", "a", 1, attrs={
+        "class": "entity", "data-entity": entity_id, "href": f"{st.href_prefix}{entity_id}.html"})
+    return [opening, *inner, Token("link_close", "a", -1)]
+
+
+def _record(entity_id: str, text: str, plain: str, at: int, link: bool, st: _State) -> bool:
+    """Note a mention; returns whether it becomes a link."""
+    first = all(m.entity_id != entity_id for m in st.mentions)
+    link = link and (st.link_all or entity_id not in st.linked)
+    if link:
+        st.linked.add(entity_id)
+    st.mentions.append(Mention(entity_id, " ".join(text.split()),
+                               sentence_at(plain, at) if first else "", link))
+    return link
+
+
+def _explicit(token: Token, plain: str, at: int, content: str, line: int, in_link: bool, st: _State) -> list[Token]:
+    name, shown = token.meta["name"], token.meta["text"]
+    text = Token("text", "", 0, content=shown)
+    entity_id, problem = st.names.lookup(name)
+    if entity_id is None:
+        where = st.doc.body_line + line + content[: token.meta["pos"]].count("\n")
+        st.diagnostics.append(Diagnostic(st.doc.path, where, problem))
+        return [text]
+    if entity_id == st.exclude:
+        return [text]
+    st.seen.add(entity_id)
+    st.linked.discard(entity_id)  # an explicit link is always a link
+    if _record(entity_id, shown, plain, at, not in_link, st):
+        return _link_tokens(entity_id, [text], st)
+    return [text]
+
+
+def _link_run(run: list[Token], plain: str, base: int, st: _State) -> list[Token]:
+    """Split a run of text/softbreak tokens around the entity names in it."""
+    spans: list[tuple[Token, int, int]] = []
+    pos = 0
+    for token in run:
+        size = len(token.content) if token.type == "text" else 1
+        spans.append((token, pos, pos + size))
+        pos += size
+    combined = "".join(token.content if token.type == "text" else "\n" for token in run)
+    matches = st.names.find(combined, st.seen, st.exclude)
+    if not matches:
+        return run
+
+    def cut(start: int, end: int) -> list[Token]:
+        pieces = []
+        for token, lo, hi in spans:
+            a, b = max(start, lo), min(end, hi)
+            if a >= b:
+                continue
+            if token.type == "softbreak" or (a, b) == (lo, hi):
+                pieces.append(token)
+            else:
+                pieces.append(Token("text", "", 0, content=token.content[a - lo:b - lo]))
+        return pieces
+
+    out: list[Token] = []
+    cursor = 0
+    for m in matches:
+        if m.entity_id is None:
+            continue
+        if _record(m.entity_id, combined[m.start:m.end], plain, base + m.start, True, st):
+            out += cut(cursor, m.start)
+            out += _link_tokens(m.entity_id, cut(m.start, m.end), st)
+            cursor = m.end
+    return out + cut(cursor, len(combined))
+
+
+_md = MarkdownIt("commonmark", {"html": True, "highlight": highlight_code}).enable(["table", "strikethrough"])
+_md.inline.ruler.before("link", "entity_ref", _entity_ref)
+_md.core.ruler.push("entities", _entities)
+
+
+def annotate(doc: Document, names: NameTable, *, link_all: bool = False,
+             href_prefix: str = "", exclude: str | None = None) -> Annotated:
+    """Render ``doc`` to HTML, linking entity mentions to ``href_prefix + id + '.html'``.
+
+    ``exclude`` is the entity whose own page this is: it never links to itself.
+    """
+    st = _State(doc, names, link_all, href_prefix, exclude)
+    env: dict[str, Any] = {"site_builder": st}
+    html = _md.render(doc.body, env)
+    return Annotated(html=html, mentions=tuple(st.mentions), diagnostics=tuple(st.diagnostics))

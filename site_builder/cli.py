@@ -1,0 +1,46 @@
+"""The ``site-builder`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import BuildFailed, SiteError
+from .pipeline import build
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="site-builder",
+        description="Build a static site of annotated articles: every named entity linked, "
+                    "cross-referenced, readable offline.")
+    parser.add_argument("--version", action="version", version=f"site-builder {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    b = commands.add_parser("build", help="build the site into public/",
+                            description="Read PROJECT_DIR/site.toml and PROJECT_DIR/content/, "
+                                        "write the site to PROJECT_DIR/public/ (replaced whole, "
+                                        "only if the build succeeds).")
+    b.add_argument("project", nargs="?", default=".", type=Path, metavar="PROJECT_DIR",
+                   help="folder holding site.toml and content/ (default: current folder)")
+    b.add_argument("--out", type=Path, metavar="DIR", help="write the site here instead of PROJECT_DIR/public")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result = build(args.project, args.out)
+    except BuildFailed as failed:
+        for diagnostic in (*failed.warnings, *failed.errors):
+            print(diagnostic, file=sys.stderr)
+        print(f"site-builder: {failed}; the previous site was left as it was", file=sys.stderr)
+        return 1
+    except SiteError as err:
+        print(f"site-builder: error: {err}", file=sys.stderr)
+        return 1
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    print(f"built {result.pages} pages into {result.out} in {result.seconds:.2f} s")
+    return 0

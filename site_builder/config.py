@@ -1,0 +1,58 @@
+"""site.toml -> Config. Unknown keys are errors that suggest the closest valid key."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from pathlib import Path
+
+from .errors import ContentError
+from .model import LINK_MODES, Config
+
+TOP_KEYS = ("title", "description", "language", "theme", "annotate")
+ANNOTATE_KEYS = ("link",)
+
+
+def closest(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """'; did you mean X?' for the nearest choice, or '' if nothing is near."""
+    near = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f"; did you mean '{near[0]}'?" if near else ""
+
+
+def _line_of(text: str, key: str) -> int:
+    for number, line in enumerate(text.splitlines(), 1):
+        if re.match(rf"\s*(\[\s*)?['\"]?{re.escape(key)}['\"]?\s*[=\]]", line):
+            return number
+    return 1
+
+
+def load_config(root: Path) -> Config:
+    """Read ``root/site.toml``; a missing file gives the defaults."""
+    path = root / "site.toml"
+    if not path.exists():
+        return Config(root=root)
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        line = int(m.group(1)) if (m := re.search(r"line (\d+)", str(err))) else 1
+        raise ContentError(path, line, f"invalid TOML: {err}") from None
+    for key in data:
+        if key not in TOP_KEYS:
+            raise ContentError(path, _line_of(text, key), f"unknown key '{key}'{closest(key, TOP_KEYS)}")
+    annotate = data.pop("annotate", {})
+    if not isinstance(annotate, dict):
+        raise ContentError(path, _line_of(text, "annotate"), "'annotate' must be a table: [annotate]")
+    for key in annotate:
+        if key not in ANNOTATE_KEYS:
+            raise ContentError(path, _line_of(text, key),
+                               f"unknown key 'annotate.{key}'{closest(key, ANNOTATE_KEYS)}")
+    for key, value in data.items():
+        if not isinstance(value, str):
+            raise ContentError(path, _line_of(text, key), f"'{key}' must be a string")
+    link = annotate.get("link", "first")
+    if link not in LINK_MODES:
+        raise ContentError(path, _line_of(text, "link"),
+                           f"annotate.link must be one of {', '.join(LINK_MODES)}, not {link!r}")
+    return Config(root=root, link=link, **data)

@@ -1,0 +1,115 @@
+"""Stage 3, index: the whole site's cross-references, from each article's mentions.
+
+Annotation tells what each article mentions; this inverts it (which articles
+mention each entity), counts co-occurrence, and ranks related articles by the
+entities they share, rarer entities weighing more (inverse document frequency).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .model import Annotated, Article, Entity
+
+RELATED_LIMIT = 5
+COOCCURRING_LIMIT = 12
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """One article that mentions an entity."""
+
+    article: Article
+    count: int
+    """How many times the article mentions the entity."""
+    sentence: str
+    """The sentence of the first mention."""
+
+
+@dataclass(frozen=True)
+class Related:
+    """An article related to another by the entities both mention."""
+
+    article: Article
+    score: float
+    shared: tuple[str, ...]
+    """Ids of the shared entities, the rarest first."""
+
+
+@dataclass(frozen=True)
+class SiteIndex:
+    """Everything the pages need to know about the site as a whole."""
+
+    articles: tuple[Article, ...]
+    """Newest first; undated articles last, by title."""
+    entities: Mapping[str, Entity]
+    mention_counts: Mapping[str, tuple[tuple[str, int], ...]]
+    """article slug -> (entity id, mentions), most mentioned first."""
+    appearances: Mapping[str, tuple[Appearance, ...]]
+    """entity id -> the articles mentioning it, newest first."""
+    cooccurring: Mapping[str, tuple[tuple[str, int], ...]]
+    """entity id -> (other entity id, articles mentioning both), most first."""
+    related: Mapping[str, tuple[Related, ...]]
+    """article slug -> related articles, best first."""
+
+
+def newest_first(article: Article) -> tuple[bool, int, str, str]:
+    """Sort key: dated articles newest first, then undated ones; ties by title."""
+    days = -article.date.toordinal() if article.date else 0
+    return (article.date is None, days, article.title.casefold(), article.slug)
+
+
+def build_index(articles: list[Article], entities: list[Entity],
+                annotated: Mapping[str, Annotated]) -> SiteIndex:
+    """Cross-reference ``articles`` (by slug in ``annotated``) with ``entities``."""
+    ordered = tuple(sorted(articles, key=newest_first))
+    counts: dict[str, Counter[str]] = {a.slug: Counter(m.entity_id for m in annotated[a.slug].mentions)
+                                       for a in ordered}
+    appearances: dict[str, list[Appearance]] = defaultdict(list)
+    pairs: dict[str, Counter[str]] = defaultdict(Counter)
+    for article in ordered:
+        first = {}
+        for m in annotated[article.slug].mentions:
+            first.setdefault(m.entity_id, m.sentence)
+        mentioned = counts[article.slug]
+        for entity_id, n in mentioned.items():
+            appearances[entity_id].append(Appearance(article, n, first[entity_id]))
+            for other in mentioned:
+                if other != entity_id:
+                    pairs[entity_id][other] += 1
+    return SiteIndex(
+        articles=ordered,
+        entities={e.id: e for e in entities},
+        mention_counts={slug: tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for slug, c in counts.items()},
+        appearances={e: tuple(a) for e, a in appearances.items()},
+        cooccurring={e: tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:COOCCURRING_LIMIT])
+                     for e, c in pairs.items()},
+        related=_related(ordered, counts),
+    )
+
+
+def _related(articles: tuple[Article, ...], counts: Mapping[str, Counter[str]]) -> dict[str, tuple[Related, ...]]:
+    """For each article, the others sharing the most (rarity-weighted) entities."""
+    postings: dict[str, list[int]] = defaultdict(list)
+    for i, article in enumerate(articles):
+        for entity_id in counts[article.slug]:
+            postings[entity_id].append(i)
+    total = len(articles)
+    idf = {e: math.log((total + 1) / len(p)) for e, p in postings.items()}
+    result: dict[str, tuple[Related, ...]] = {}
+    for i, article in enumerate(articles):
+        scores: dict[int, float] = defaultdict(float)
+        for entity_id in counts[article.slug]:
+            for j in postings[entity_id]:
+                if j != i:
+                    scores[j] += idf[entity_id]
+        best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:RELATED_LIMIT]
+        result[article.slug] = tuple(
+            Related(articles[j], round(score, 4), tuple(sorted(
+                (e for e in counts[article.slug] if e in counts[articles[j].slug]),
+                key=lambda e: (-idf[e], e))))
+            for j, score in best)
+    return result

@@ -1,0 +1,215 @@
+"""Which entity does this text name? The name table and the matcher.
+
+Names are compared as sequences of tokens (word runs, single punctuation
+marks, and whitespace folded to one space), walked through a trie keyed on
+lower-cased tokens. Working on tokens rather than characters gives the
+matching rules for free: a word token is a maximal run of word characters,
+so ``Kim`` can never match inside ``Kimberley``; ``Russia's`` is the tokens
+``Russia ' s`` so the possessive stays outside; a soft line break or a
+non-breaking space is whitespace like any other. Curly apostrophes and quotes
+are folded to straight ones before comparing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .errors import Diagnostic
+from .model import Entity
+
+TOKEN_RE = re.compile(r"\w+|\s+|[^\w\s]")
+WORD_RE = re.compile(r"\w+")
+_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201b": "'",
+                       "\u201c": '"', "\u201d": '"', "\u201e": '"'})
+
+FULL, SHORT = "full", "short"
+
+
+def tokenize(text: str) -> list[str]:
+    """Split a name into comparable tokens, quotes folded, whitespace as one space."""
+    return [_norm(t) for t in TOKEN_RE.findall(text.strip())]
+
+
+def _norm(token: str) -> str:
+    if token[0].isspace():
+        return " "
+    return token.translate(_FOLD)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One entity's claim on one spelling."""
+
+    entity_id: str
+    tokens: tuple[str, ...]
+    """The spelling as tokens, case kept, for case-sensitive checks."""
+    kind: str
+    """FULL (name or alias) or SHORT (only after a full mention)."""
+    match_case: bool
+
+
+@dataclass(frozen=True)
+class Match:
+    """A span of text that names an entity."""
+
+    start: int
+    end: int
+    entity_id: str | None
+    """None when the span is claimed by several entities (ambiguous)."""
+    kind: str
+
+
+@dataclass
+class _Node:
+    children: dict[str, _Node] = field(default_factory=dict)
+    claims: list[Claim] = field(default_factory=list)
+
+
+class NameTable:
+    """Every spelling of every entity, ready to search text with."""
+
+    def __init__(self, entities: Iterable[Entity]) -> None:
+        entities = list(entities)
+        self._root = _Node()
+        self.ids = {e.id for e in entities}
+        self.warnings: list[Diagnostic] = []
+        self.by_key: dict[str, list[tuple[str, str]]] = {}
+        """casefolded spelling -> [(entity_id, spelling)] for [[Name]] lookups."""
+        owners: dict[tuple[str, ...], list[Entity]] = {}
+        for entity in entities:
+            spellings = [(entity.name, FULL)] + [(a, FULL) for a in entity.aliases]
+            spellings += [(s, SHORT) for s in entity.short_names]
+            done: set[tuple[str, ...]] = set()
+            for spelling, kind in spellings:
+                tokens = tuple(tokenize(spelling))
+                if not tokens or not WORD_RE.match(tokens[0]) or tokens in done:
+                    continue
+                done.add(tokens)
+                self._add(Claim(entity.id, tokens, kind, entity.match_case))
+                if kind == FULL:
+                    owners.setdefault(tuple(t.lower() for t in tokens), []).append(entity)
+                    self.by_key.setdefault(spelling.casefold(), []).append((entity.id, spelling))
+        for key, claimants in owners.items():
+            if len({e.id for e in claimants}) > 1:
+                first, second = claimants[0], claimants[1]
+                self.warnings.append(Diagnostic(
+                    second.doc.path, 1,
+                    f"the name '{''.join(key)}' is claimed by both {first.doc.path} and "
+                    f"{second.doc.path}; it is linked nowhere unless written as [[...]]",
+                    level="warning"))
+
+    def lookup(self, name: str) -> tuple[str | None, str]:
+        """Resolve an explicit ``[[name]]``: (entity id, '') or (None, error message)."""
+        if name in self.ids:
+            return name, ""
+        ids = sorted({i for i, _ in self.by_key.get(name.casefold(), [])})
+        ids = ids or sorted(i for i in self.ids if i.casefold() == name.casefold())
+        if len(ids) == 1:
+            return ids[0], ""
+        if ids:
+            return None, f"[[{name}]] is ambiguous: it names {' and '.join(ids)}; write [[id]] with one of them"
+        spellings = sorted(self.ids | {s for pairs in self.by_key.values() for _, s in pairs})
+        near = difflib.get_close_matches(name, spellings, n=3, cutoff=0.6)
+        hint = f"; closest: {', '.join(near)}" if near else ""
+        return None, f"unknown entity [[{name}]]{hint}"
+
+    def _add(self, claim: Claim) -> None:
+        node = self._root
+        for token in claim.tokens:
+            node = node.children.setdefault(token.lower(), _Node())
+        node.claims.append(claim)
+
+    def find(self, text: str, seen: set[str], exclude: str | None = None) -> list[Match]:
+        """Every entity mention in ``text``, leftmost then longest, without overlaps.
+
+        ``seen`` holds the entities already mentioned in full earlier in the
+        document; it is updated as full mentions are found, so that short
+        names become valid after them. ``exclude`` is matched (so it hides
+        shorter names inside it) but reported as no mention: an entity page
+        never links to itself.
+        """
+        matches: list[Match] = []
+        root = self._root.children
+        pos = 0
+        while True:
+            word = WORD_RE.search(text, pos)
+            if word is None:
+                return matches
+            node = root.get(word.group().lower())
+            if node is None:
+                pos = word.end()
+                continue
+            found = self._longest(text, word.start(), word.end(), node, seen)
+            if found is None:
+                pos = word.end()
+                continue
+            end, entity_id, kind = found
+            if entity_id is not None and kind == FULL:
+                seen.add(entity_id)
+            if entity_id is None or entity_id != exclude:
+                matches.append(Match(word.start(), end, entity_id, kind))
+            pos = end
+
+    def _longest(self, text: str, start: int, pos: int, node: _Node,
+                 seen: set[str]) -> tuple[int, str | None, str] | None:
+        """Walk the trie from one word; the longest valid spelling ending on a boundary."""
+        walked = [_norm(text[start:pos])]
+        best: tuple[int, str | None, str] | None = None
+        while True:
+            # A spelling ending in punctuation (``U.S.``) must not end inside a word.
+            cut_word = not _is_word_char(walked[-1][0]) and pos < len(text) and _is_word_char(text[pos])
+            if node.claims and not cut_word:
+                hit = _resolve(node.claims, walked, seen)
+                if hit is not None:
+                    best = (pos, hit[0], hit[1])
+            step = TOKEN_RE.match(text, pos)
+            if step is None:
+                return best
+            token = _norm(step.group())
+            child = node.children.get(token.lower())
+            if child is None:
+                return best
+            walked.append(token)
+            node, pos = child, step.end()
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _resolve(claims: list[Claim], walked: list[str], seen: set[str]) -> tuple[str | None, str] | None:
+    """Which entity the walked tokens name: (id, kind), (None, kind) if ambiguous, or None."""
+    valid = [c for c in claims
+             if (not c.match_case or list(c.tokens) == walked)
+             and (c.kind == FULL or c.entity_id in seen)]
+    if not valid:
+        return None
+    ids = {c.entity_id for c in valid}
+    full = [c for c in valid if c.kind == FULL]
+    if len(ids) == 1:
+        return valid[0].entity_id, (FULL if full else SHORT)
+    return None, (FULL if full else SHORT)
+
+
+_ABBREV_BEFORE = re.compile(r"(?:\b[A-Z]\.)+$|\b(?:Mr|Mrs|Ms|Dr|St|Prof|Gen|Sen|Rep|Gov|Lt|Col|Sgt|Jr|Sr|vs|No|Inc|Co|Ltd)\.$")
+_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+")
+
+
+def sentence_at(text: str, offset: int, limit: int = 320) -> str:
+    """The sentence of ``text`` that contains ``offset``, for "first mentioned in" quotes."""
+    start, end = 0, len(text)
+    for m in _SENTENCE_END.finditer(text):
+        if _ABBREV_BEFORE.search(text, max(0, m.start() - 12), m.start() + 1):
+            continue
+        if m.end() <= offset:
+            start = m.end()
+        else:
+            end = m.end()
+            break
+    sentence = " ".join(text[start:end].split())
+    if len(sentence) > limit:
+        sentence = sentence[: limit - 1].rsplit(" ", 1)[0] + "\u2026"
+    return sentence

@@ -1,0 +1,114 @@
+"""Stage 4, render: the indexed site -> pages (path and bytes), through Jinja2.
+
+The only module that builds a Jinja2 environment. The project's own
+``templates/`` folder comes before the theme's in one loader, so a site
+overrides any template by giving a file the same name. Rendering returns data;
+it never writes (that is the write stage's job).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from .errors import ContentError
+from .highlight import stylesheet
+from .index import SiteIndex
+from .model import ENTITY_TYPES, Annotated, Article, Config, Entity
+
+BUILTIN_THEMES = Path(__file__).resolve().parent / "themes"
+TYPE_LABELS = {"person": "People", "place": "Places", "organization": "Organizations",
+               "event": "Events", "work": "Works", "thing": "Other"}
+HOME_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Page:
+    """One output file."""
+
+    path: str
+    """Relative to the output folder, '/'-separated."""
+    content: bytes
+
+
+def _builtin_themes() -> Path:
+    """Themes shipped with the package: site_builder/themes when installed, ./themes in a checkout."""
+    if BUILTIN_THEMES.is_dir():
+        return BUILTIN_THEMES
+    return Path(__file__).resolve().parent.parent / "themes"
+
+
+def theme_dir(config: Config) -> Path:
+    """The folder of the configured theme: the project's own themes/ first, then the built-in ones."""
+    for base in (config.root / "themes", _builtin_themes()):
+        if (base / config.theme / "templates").is_dir():
+            return base / config.theme
+    available = sorted(p.name for base in (config.root / "themes", _builtin_themes()) if base.is_dir()
+                       for p in base.iterdir() if (p / "templates").is_dir())
+    raise ContentError(config.root / "site.toml", 1,
+                       f"unknown theme '{config.theme}'; available: {', '.join(available) or 'none'}")
+
+
+def make_environment(config: Config) -> jinja2.Environment:
+    loader = jinja2.FileSystemLoader([str(config.root / "templates"), str(theme_dir(config) / "templates")])
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["longdate"] = _longdate
+    env.globals["type_labels"] = TYPE_LABELS
+    return env
+
+
+def _longdate(value: dt.date | None) -> str:
+    return f"{value.day} {value:%B %Y}" if value else ""
+
+
+def group_by_type(entities: list[tuple[Entity, int]]) -> list[tuple[str, list[tuple[Entity, int]]]]:
+    """(type, entries) in the fixed type order, skipping empty types; entries keep their order."""
+    return [(t, [(e, n) for e, n in entities if e.type == t]) for t in ENTITY_TYPES
+            if any(e.type == t for e, _ in entities)]
+
+
+def render_site(config: Config, index: SiteIndex, articles: Mapping[str, Annotated],
+                entities: Mapping[str, Annotated]) -> Iterator[Page]:
+    """Every page of the site, and the theme's static files."""
+    env = make_environment(config)
+    ents = index.entities
+
+    def page(path: str, template: str, **context: Any) -> Page:
+        root = "../" * path.count("/")
+        html = env.get_template(template).render(site=config, root=root, **context)
+        return Page(path, html.encode("utf-8"))
+
+    def top_entities(article: Article, limit: int | None = None) -> list[tuple[Entity, int]]:
+        return [(ents[e], n) for e, n in index.mention_counts[article.slug][:limit]]
+
+    yield page("index.html", "index.html", articles=index.articles[:HOME_LIMIT],
+               more=len(index.articles) > HOME_LIMIT, top_entities=lambda a: top_entities(a, 4))
+    yield page("articles/index.html", "articles_index.html", articles=index.articles)
+    for i, article in enumerate(index.articles):
+        yield page(f"articles/{article.slug}.html", "article.html", article=article,
+                   body=Markup(articles[article.slug].html),
+                   groups=group_by_type(top_entities(article)), related=index.related[article.slug],
+                   entities=ents,
+                   newer=index.articles[i - 1] if i > 0 else None,
+                   older=index.articles[i + 1] if i + 1 < len(index.articles) else None)
+    counts = {e: len(a) for e, a in index.appearances.items()}
+    alphabetical = sorted(ents.values(), key=lambda e: (e.name.casefold(), e.id))
+    yield page("entities/index.html", "entities_index.html",
+               groups=group_by_type([(e, counts.get(e.id, 0)) for e in alphabetical]))
+    for entity in alphabetical:
+        yield page(f"entities/{entity.id}.html", "entity.html", entity=entity,
+                   body=Markup(entities[entity.id].html),
+                   appearances=index.appearances.get(entity.id, ()),
+                   cooccurring=[(ents[e], n) for e, n in index.cooccurring.get(entity.id, ())])
+    static = theme_dir(config) / "static"
+    for path in sorted(static.rglob("*")) if static.is_dir() else []:
+        if path.is_file():
+            yield Page(f"static/{path.relative_to(static).as_posix()}", path.read_bytes())
+    yield Page("static/pygments.css", stylesheet().encode("utf-8"))

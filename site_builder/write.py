@@ -1,0 +1,86 @@
+"""Stage 5, write: the only code that touches the output folder.
+
+Pages go into a fresh temporary folder beside the output; only when every page
+is written does it replace the old output, by an atomic exchange where the
+system offers one (Linux renameat2), else by two renames. A build that fails
+or is killed part-way leaves the previous site exactly as it was.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+from .errors import SiteError
+from .render import Page
+
+MARKER = ".site-builder"
+"""Written into every output folder: we only ever replace a folder that has it."""
+
+
+def check_output(out: Path, project: Path) -> None:
+    """Refuse output folders whose replacement would destroy something else."""
+    out, project = out.resolve(), project.resolve()
+    if out == project or project.is_relative_to(out):
+        raise SiteError(f"refusing to write the site to {out}: it contains the project itself")
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+        raise SiteError(f"refusing to replace {out}: it exists and was not made by site-builder; "
+                        "remove it or choose another --out")
+
+
+def _safe_target(root: Path, relative: str) -> Path:
+    parts = PurePosixPath(relative).parts
+    if not parts or PurePosixPath(relative).is_absolute() or any(p in ("..", ".", "") for p in parts):
+        raise SiteError(f"refusing to write outside the output folder: {relative!r}")
+    return root.joinpath(*parts)
+
+
+def write_site(pages: Iterable[Page], out: Path) -> int:
+    """Write every page to a new folder, then put it in place of ``out``. Returns the page count."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        os.chmod(staging, 0o755)
+        count = 0
+        for page in pages:
+            target = _safe_target(staging, page.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(page.content)
+            count += 1
+        (staging / MARKER).write_text("This folder is replaced whole by each site-builder build.\n")
+        _replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return count
+
+
+def _replace(new: Path, out: Path) -> None:
+    if not out.exists():
+        os.rename(new, out)
+        return
+    if not _exchange(new, out):
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.rename(out, old / "site")
+        os.rename(new, out)
+        new = old
+    shutil.rmtree(new, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
