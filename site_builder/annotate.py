@@ -194,7 +194,7 @@ def _link_run(run: list[Token], plain: str, base: int, st: _State) -> list[Token
     return out + cut(cursor, len(combined))
 
 
-_md = MarkdownIt("commonmark", {"html": True, "highlight": highlight_code}).enable(["table", "strikethrough"])
+_md = MarkdownIt("commonmark", {"html": True, "xhtmlOut": False, "highlight": highlight_code}).enable(["table", "strikethrough"])
 _md.inline.ruler.before("link", "entity_ref", _entity_ref)
 _md.core.ruler.push("entities", _entities)
 

@@ -51,7 +51,8 @@ class SiteIndex:
     appearances: Mapping[str, tuple[Appearance, ...]]
     """entity id -> the articles mentioning it, newest first."""
     cooccurring: Mapping[str, tuple[tuple[str, int], ...]]
-    """entity id -> (other entity id, articles mentioning both), most first."""
+    """entity id -> (other entity id, articles mentioning both), most first; ties go to
+    the entity mentioned more often in those articles."""
     related: Mapping[str, tuple[Related, ...]]
     """article slug -> related articles, best first."""
 
@@ -69,7 +70,8 @@ def build_index(articles: list[Article], entities: list[Entity],
     counts: dict[str, Counter[str]] = {a.slug: Counter(m.entity_id for m in annotated[a.slug].mentions)
                                        for a in ordered}
     appearances: dict[str, list[Appearance]] = defaultdict(list)
-    pairs: dict[str, Counter[str]] = defaultdict(Counter)
+    together: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    """entity -> other entity -> [articles mentioning both, mentions of the other in them]"""
     for article in ordered:
         first = {}
         for m in annotated[article.slug].mentions:
@@ -77,16 +79,18 @@ def build_index(articles: list[Article], entities: list[Entity],
         mentioned = counts[article.slug]
         for entity_id, n in mentioned.items():
             appearances[entity_id].append(Appearance(article, n, first[entity_id]))
-            for other in mentioned:
+            for other, n_other in mentioned.items():
                 if other != entity_id:
-                    pairs[entity_id][other] += 1
+                    together[entity_id][other][0] += 1
+                    together[entity_id][other][1] += n_other
     return SiteIndex(
         articles=ordered,
         entities={e.id: e for e in entities},
         mention_counts={slug: tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for slug, c in counts.items()},
         appearances={e: tuple(a) for e, a in appearances.items()},
-        cooccurring={e: tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:COOCCURRING_LIMIT])
-                     for e, c in pairs.items()},
+        cooccurring={e: tuple((o, n[0]) for o, n in sorted(c.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
+                                                  [:COOCCURRING_LIMIT])
+                     for e, c in together.items()},
         related=_related(ordered, counts),
     )
 

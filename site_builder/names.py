@@ -78,7 +78,7 @@ class NameTable:
         self.warnings: list[Diagnostic] = []
         self.by_key: dict[str, list[tuple[str, str]]] = {}
         """casefolded spelling -> [(entity_id, spelling)] for [[Name]] lookups."""
-        owners: dict[tuple[str, ...], list[Entity]] = {}
+        full: dict[tuple[str, ...], list[tuple[Entity, Claim, str]]] = {}
         for entity in entities:
             spellings = [(entity.name, FULL)] + [(a, FULL) for a in entity.aliases]
             spellings += [(s, SHORT) for s in entity.short_names]
@@ -88,18 +88,24 @@ class NameTable:
                 if not tokens or not WORD_RE.match(tokens[0]) or tokens in done:
                     continue
                 done.add(tokens)
-                self._add(Claim(entity.id, tokens, kind, entity.match_case))
+                claim = Claim(entity.id, tokens, kind, entity.match_case)
+                self._add(claim)
                 if kind == FULL:
-                    owners.setdefault(tuple(t.lower() for t in tokens), []).append(entity)
+                    full.setdefault(tuple(t.lower() for t in tokens), []).append((entity, claim, spelling))
                     self.by_key.setdefault(spelling.casefold(), []).append((entity.id, spelling))
-        for key, claimants in owners.items():
-            if len({e.id for e in claimants}) > 1:
-                first, second = claimants[0], claimants[1]
-                self.warnings.append(Diagnostic(
-                    second.doc.path, 1,
-                    f"the name '{''.join(key)}' is claimed by both {first.doc.path} and "
-                    f"{second.doc.path}; it is linked nowhere unless written as [[...]]",
-                    level="warning"))
+        for claimants in full.values():
+            self._warn_ambiguous(claimants)
+
+    def _warn_ambiguous(self, claimants: list[tuple[Entity, Claim, str]]) -> None:
+        """One warning per spelling that two entities can both match."""
+        for i, (first, a, spelling) in enumerate(claimants):
+            for second, b, _ in claimants[i + 1:]:
+                if first.id != second.id and (a.tokens == b.tokens or not (a.match_case and b.match_case)):
+                    self.warnings.append(Diagnostic(
+                        second.doc.path, 1,
+                        f"the name '{spelling}' is claimed by both {first.doc.path} and {second.doc.path}; "
+                        "it is linked nowhere unless written as [[...]]", level="warning"))
+                    return
 
     def lookup(self, name: str) -> tuple[str | None, str]:
         """Resolve an explicit ``[[name]]``: (entity id, '') or (None, error message)."""

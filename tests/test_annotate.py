@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from site_builder.annotate import annotate
+from site_builder.model import Document
+from site_builder.names import NameTable
+
+from .conftest import FIXTURES, REGISTRY, compact, entity, read_cases
+
+CASES = read_cases(FIXTURES / "matching.md")
+
+
+def doc(body: str, path: str = "content/articles/a.md", body_line: int = 5) -> Document:
+    return Document(Path(path), body, body_line)
+
+
+@pytest.mark.parametrize(("title", "options", "source", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_matching_rules(names: NameTable, title: str, options: list[str], source: str, expected: str) -> None:
+    result = annotate(doc(source), names, link_all="first" not in options, href_prefix="../entities/")
+    assert compact(result.html).strip() == expected.strip()
+    assert not result.diagnostics
+
+
+def test_fixture_file_has_a_case_per_rule() -> None:
+    rules = {title.split(":")[0] for title, *_ in CASES if title.startswith("Rule")}
+    assert rules == {f"Rule {n}" for n in range(1, 8)}
+
+
+def test_link_markup_is_relative_and_carries_the_entity(names: NameTable) -> None:
+    html = annotate(doc("Russia"), names, href_prefix="../entities/").html
+    assert html == '<p><a class="entity" data-entity="russia" href="../entities/russia.html">Russia</a></p>\n'
+
+
+def test_mentions_are_counted_even_when_not_linked(names: NameTable) -> None:
+    result = annotate(doc("Kim Jong Un met Russia. Kim met Russia's envoy.\n\n# Russia"), names)
+    assert [(m.entity_id, m.text, m.linked) for m in result.mentions] == [
+        ("kim-jong-un", "Kim Jong Un", True), ("russia", "Russia", True),
+        ("kim-jong-un", "Kim", False), ("russia", "Russia", False)]
+
+
+def test_first_mention_keeps_its_sentence(names: NameTable) -> None:
+    result = annotate(doc("It began. The U.S. envoy met Kim Jong Un in May. Then\nRussia spoke."), names)
+    sentences = {m.entity_id: m.sentence for m in result.mentions}
+    assert sentences["kim-jong-un"] == "The U.S. envoy met Kim Jong Un in May."
+    assert sentences["russia"] == "Then Russia spoke."
+
+
+def test_an_entity_never_links_to_itself(names: NameTable) -> None:
+    result = annotate(doc("Russia borders North Korea. [[russia|It]] is large."), names, exclude="russia")
+    assert compact(result.html) == "<p>Russia borders {north-korea|North Korea}. It is large.</p>\n"
+    assert [m.entity_id for m in result.mentions] == ["north-korea"]
+
+
+def test_the_excluded_entity_still_hides_shorter_names() -> None:
+    table = NameTable([entity("north-korea", "North Korea"), entity("korea", "Korea")])
+    result = annotate(doc("North Korea is in Korea."), table, exclude="north-korea", link_all=True)
+    assert compact(result.html) == "<p>North Korea is in {korea|Korea}.</p>\n"
+
+
+def test_unknown_explicit_name_is_an_error_with_line_and_suggestions(names: NameTable) -> None:
+    result = annotate(doc("First line.\n\nSecond para\nmentions [[Kim Jong Um]]."), names)
+    assert len(result.diagnostics) == 1
+    d = result.diagnostics[0]
+    assert (str(d.path), d.line, d.level) == ("content/articles/a.md", 8, "error")
+    assert "unknown entity [[Kim Jong Um]]" in d.message and "Kim Jong Un" in d.message
+    assert "Kim Jong Um" in result.html  # the text is kept
+
+
+def test_ambiguous_explicit_name_is_an_error(names: NameTable) -> None:
+    result = annotate(doc("[[Georgia]]"), names)
+    assert "ambiguous" in result.diagnostics[0].message
+    assert "georgia-country" in result.diagnostics[0].message
+
+
+def test_explicit_link_inside_a_link_is_not_nested(names: NameTable) -> None:
+    # As in CommonMark for [a [b](c)](d): the inner link wins, the outer brackets stay text.
+    html = annotate(doc("[see [[Russia]]](https://example.org)"), names).html
+    assert compact(html) == "<p>[see {russia|Russia}](https://example.org)</p>\n"
+    html = annotate(doc('<a href="x.html">see [[Russia]]</a>'), names).html
+    assert html == '<p><a href="x.html">see Russia</a></p>\n'
+
+
+def test_fenced_code_is_highlighted_and_never_annotated(names: NameTable) -> None:
+    html = annotate(doc("```python\nRussia = 1\n```\n"), names).html
+    assert '<pre class="highlight"><code class="language-python">' in html
+    assert '<span class="n">Russia</span>' in html and "entity" not in html
+
+
+# Property: annotation adds markup only, and never nests links.
+
+def _visible_text(html: str) -> str:
+    """The text a browser shows: runs of whitespace outside <pre> display as one space."""
+    from bs4 import BeautifulSoup
+    return " ".join(BeautifulSoup(html, "html.parser").get_text().split())
+
+
+WORDS = ["Russia", "Russia's", "Russia’s", "Kim", "Kim Jong Un", "Kim\nJong Un", "U.S.", "U.N. Security Council",
+         "To Lam", "to lam", "Korea", "North Korea", "Georgia", "iPhone", "[[Russia]]", "[[tbilisi|the city]]",
+         "the", "and", "`code Russia`", "*Russia*", "**Kim**", "[link Russia](u.html)", "<b>Russia</b>",
+         "# Russia", "\n\n", "\n", " ", "> ", "- ", "1. ", "Kimberley", "Lamb", "![Russia](x.png)", "&nbsp;",
+         "<https://Russia.example>", "\n```\nRussia\n```\n", "_", "*", "[", "]", "(", ")", "\\", "|", ".", "'"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=40).map("".join))
+def test_property_text_unchanged_and_links_never_nested(names: NameTable, source: str) -> None:
+    from bs4 import BeautifulSoup
+    annotated = annotate(doc(source), names, link_all=True, href_prefix="../entities/")
+    # Without entities, [[...]] fall back to their shown text: the reference rendering.
+    bare = annotate(doc(source), NameTable([]), link_all=True)
+    assert _visible_text(annotated.html) == _visible_text(bare.html)
+    soup = BeautifulSoup(annotated.html, "html.parser")
+    assert not soup.select("a a")
+    assert all(a.get("href", "").endswith(".html") for a in soup.select("a.entity"))

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from site_builder import __version__
+from site_builder.cli import main
+
+from .conftest import ROOT
+
+
+def example(tmp_path: Path) -> Path:
+    project = tmp_path / "site"
+    shutil.copytree(ROOT / "content", project / "content")
+    shutil.copy(ROOT / "site.toml", project / "site.toml")
+    return project
+
+
+def test_build_prints_one_summary_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = example(tmp_path)
+    assert main(["build", str(project)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("built ") and "pages into" in out and err == ""
+    assert (project / "public" / "index.html").is_file()
+
+
+def test_errors_are_listed_as_path_line_level_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = example(tmp_path)
+    (project / "content" / "articles" / "bad.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
+    assert main(["build", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert f"{project / 'content' / 'articles' / 'bad.md'}:2: error: invalid front matter" in err
+    assert "previous site was left as it was" in err
+
+
+def test_version_and_module_entry_point() -> None:
+    done = subprocess.run([sys.executable, "-m", "site_builder", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == f"site-builder {__version__}"
+    assert subprocess.run([sys.executable, "-m", "site_builder", "build", "--help"],
+                          capture_output=True, text=True).stdout.count("--out") >= 1
+
+
+def test_console_script_builds_the_current_folder(tmp_path: Path) -> None:
+    project = example(tmp_path)
+    script = Path(sys.executable).parent / "site-builder"
+    if not script.exists():
+        pytest.skip("console script not installed (package not pip-installed)")
+    done = subprocess.run([str(script), "build"], cwd=project, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (project / "public" / "articles" / "russia-north-korea-pact.html").is_file()

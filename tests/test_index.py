@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from site_builder.index import build_index
+from site_builder.model import Annotated, Article, Document, Mention
+
+from .conftest import entity
+
+
+def article(slug: str, date: str | None, *mentions: str) -> tuple[Article, Annotated]:
+    a = Article(slug=slug, title=slug.title(), doc=Document(Path(f"{slug}.md"), "", 1),
+                date=dt.date.fromisoformat(date) if date else None)
+    return a, Annotated("", tuple(Mention(m, m, f"About {m}.", True) for m in mentions))
+
+
+def index_of(*items: tuple[Article, Annotated]):  # type: ignore[no-untyped-def]
+    ids = {m.entity_id for _, ann in items for m in ann.mentions}
+    return build_index([a for a, _ in items], [entity(i, i.title()) for i in sorted(ids)],
+                       {a.slug: ann for a, ann in items})
+
+
+def test_articles_newest_first_undated_last() -> None:
+    index = index_of(article("old", "2020-01-01"), article("none", None), article("new", "2024-06-20"))
+    assert [a.slug for a in index.articles] == ["new", "old", "none"]
+
+
+def test_appearances_newest_first_with_counts_and_first_sentence() -> None:
+    index = index_of(article("old", "2020-01-01", "kim", "kim"), article("new", "2024-06-20", "kim", "putin"))
+    assert [(ap.article.slug, ap.count, ap.sentence) for ap in index.appearances["kim"]] == [
+        ("new", 1, "About kim."), ("old", 2, "About kim.")]
+    assert index.mention_counts["old"] == (("kim", 2),)
+
+
+def test_rarer_shared_entities_count_more_in_related_articles() -> None:
+    # 'common' is in every article, 'rare' only in a and c: c is a's best match though b shares more.
+    index = index_of(article("a", "2024-01-01", "common", "rare", "mid"),
+                     article("b", "2024-01-02", "common", "mid"),
+                     article("c", "2024-01-03", "common", "rare"),
+                     article("d", "2024-01-04", "common", "mid"),
+                     article("e", "2024-01-05", "common"))
+    related = index.related["a"]
+    assert [r.article.slug for r in related][:3] == ["c", "d", "b"]  # b and d tie: the newer first
+    assert related[0].shared == ("rare", "common")
+    assert "a" not in [r.article.slug for r in related]
+    assert related[0].score > related[1].score
+
+
+def test_cooccurrence_counts_articles_in_common() -> None:
+    index = index_of(article("a", None, "kim", "putin", "lam"), article("b", None, "kim", "putin"),
+                     article("c", None, "lam"))
+    assert index.cooccurring["kim"] == (("putin", 2), ("lam", 1))
+    assert index.cooccurring["lam"] == (("kim", 1), ("putin", 1))

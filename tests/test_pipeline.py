@@ -1,0 +1,213 @@
+"""End to end: build the example site in content/ and read the pages back."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from site_builder.errors import BuildFailed
+from site_builder.pipeline import build
+
+from .conftest import ROOT
+
+
+def copy_example(tmp_path: Path, link: str = "first") -> Path:
+    project = tmp_path / "site"
+    shutil.copytree(ROOT / "content", project / "content")
+    text = (ROOT / "site.toml").read_text(encoding="utf-8").replace('link = "first"', f'link = "{link}"')
+    (project / "site.toml").write_text(text, encoding="utf-8")
+    return project
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = copy_example(tmp_path_factory.mktemp("example"))
+    result = build(project)
+    assert result.warnings == ()
+    return result.out
+
+
+def page(site: Path, path: str) -> BeautifulSoup:
+    return BeautifulSoup((site / path).read_text(encoding="utf-8"), "html.parser")
+
+
+ARTICLE = "articles/russia-north-korea-pact.html"
+
+
+def links_in_body(soup: BeautifulSoup) -> list[tuple[str, str]]:
+    return [(a["data-entity"], a.get_text()) for a in soup.select(".article-body a.entity")]
+
+
+def test_every_page_is_written(site: Path) -> None:
+    entities = sorted(p.stem for p in (ROOT / "content" / "entities").glob("*.md"))
+    assert len(entities) >= 20
+    for entity_id in entities:
+        assert (site / "entities" / f"{entity_id}.html").is_file()
+    for path in ("index.html", "articles/index.html", "entities/index.html", ARTICLE,
+                 "static/style.css", "static/pygments.css"):
+        assert (site / path).is_file(), path
+
+
+def test_seed_article_entity_links(site: Path) -> None:
+    soup = page(site, ARTICLE)
+    linked = dict(links_in_body(soup))
+    expected = {"vladimir-putin": "Vladimir Putin", "kim-jong-un": "Kim Jong Un", "united-states": "U.S.",
+                "to-lam": "To Lam", "un-security-council": "U.N. Security Council", "pyongyang": "Pyongyang",
+                "antony-blinken": "Antony Blinken", "vietnam": "Vietnam", "moscow": "Moscow",
+                "nguyen-phu-trong": "Nguyen Phu Trong", "north-korea": "North Korea", "russia": "Russia"}
+    for entity_id, text in expected.items():
+        assert linked.get(entity_id) == text, entity_id
+    # link = "first": each entity is linked once.
+    assert len(linked) == len(links_in_body(soup))
+    for a in soup.select(".article-body a.entity"):
+        assert a["href"] == f"../entities/{a['data-entity']}.html"
+        assert (site / "entities" / f"{a['data-entity']}.html").is_file()
+    assert not soup.select(".article-body h2 a")  # headings are never annotated
+
+
+def test_link_all_links_possessives_and_short_names(tmp_path: Path) -> None:
+    out = build(copy_example(tmp_path, link="all")).out
+    html = (out / ARTICLE).read_text(encoding="utf-8")
+    assert re.search(r'data-entity="russia" href="[^"]+">Russia</a>’s', html)
+    assert re.search(r'data-entity="kim-jong-un" href="[^"]+">Kim</a>’s', html)
+    assert re.search(r'data-entity="united-states" href="[^"]+">U.S.</a> and its allies\.', html)
+    assert 'data-entity="to-lam" href="../entities/to-lam.html">To Lam</a>.' in html
+    # The only "Kim" mentions come after "Kim Jong Un": every one is linked to him.
+    soup = BeautifulSoup(html, "html.parser")
+    kims = [a["data-entity"] for a in soup.select(".article-body a.entity") if a.get_text() == "Kim"]
+    assert kims and set(kims) == {"kim-jong-un"}
+
+
+def test_annotation_keeps_the_article_text(site: Path) -> None:
+    source = (ROOT / "content" / "articles" / "russia-north-korea-pact.md").read_text(encoding="utf-8")
+    body = source.split("---", 2)[2]
+    paragraphs = [p for p in body.split("\n\n") if p.strip() and not p.startswith("#")]
+    text = page(site, ARTICLE).select_one(".article-body").get_text()
+    for paragraph in paragraphs:
+        assert paragraph.strip() in text
+
+
+def test_sidebar_groups_entities_by_type_with_counts(site: Path) -> None:
+    aside = page(site, ARTICLE).select_one("aside.sidebar")
+    groups = {section.h3.get_text(): [li.a.get_text() for li in section.select("li")]
+              for section in aside.select("section.xref-group")}
+    assert "Vladimir Putin" in groups["People"] and "To Lam" in groups["People"]
+    assert "Pyongyang" in groups["Places"] and "Vietnam" in groups["Places"]
+    assert "United Nations Security Council" in groups["Organizations"]
+    counts = {li.a.get_text(): li.select_one(".count").get_text() for li in aside.select("section.xref-group li")}
+    assert counts["North Korea"] == "12 mentions"
+    assert counts["To Lam"] == "1 mention"
+
+
+def test_entity_page(site: Path) -> None:
+    soup = page(site, "entities/kim-jong-un.html")
+    assert soup.h1.get_text() == "Kim Jong Un"
+    assert "Person" in soup.select_one(".entity-type").get_text()
+    assert "Kim Jong-un" in soup.select_one(".facts").get_text()
+    assert soup.select_one('a[href="https://en.wikipedia.org/wiki/Kim_Jong_Un"]')
+    (item,) = soup.select(".appearances li")
+    assert item.a["href"] == "../" + ARTICLE
+    assert "Kim Jong Un signed a significant agreement" in item.blockquote.get_text()
+    assert "4 mentions" in item.get_text()
+    together = [a.get_text() for a in soup.select(".cooccurring a")]
+    assert "Vladimir Putin" in together and "Kim Jong Un" not in together
+
+
+def test_entity_bodies_link_to_other_entities_never_to_themselves(site: Path) -> None:
+    for path in (site / "entities").glob("*.html"):
+        if path.name == "index.html":
+            continue
+        soup = page(site, f"entities/{path.name}")
+        targets = {a["data-entity"] for a in soup.select(".entity-body a.entity")}
+        assert path.stem not in targets
+    soup = page(site, "entities/kim-jong-un.html")
+    assert {"pyongyang"} <= {a["data-entity"] for a in soup.select(".entity-body a.entity")}
+
+
+def test_index_pages(site: Path) -> None:
+    home = page(site, "index.html")
+    item = home.select_one(".article-list li")
+    assert item.a["href"] == ARTICLE
+    assert [a.get_text() for a in item.select(".mentions a")][:2] == ["North Korea", "Russia"]
+    entities = page(site, "entities/index.html")
+    people = entities.select_one("#type-person").find_parent("section")
+    names = [a.get_text() for a in people.select("li a")]
+    assert names == sorted(names, key=str.casefold) and "To Lam" in names
+    assert page(site, "articles/index.html").select_one(f'a[href="{ARTICLE.split("/")[1]}"]')
+
+
+def test_pages_are_self_contained_and_relative(site: Path) -> None:
+    for path in site.rglob("*.html"):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        assert soup.html["lang"] == "en"
+        assert soup.select_one("main#main") and soup.select_one('a.skip-link[href="#main"]')
+        for tag in soup.select("[src], link[href], script"):
+            assert not re.match(r"^(https?:)?//", tag.get("src") or tag.get("href") or ""), (path, tag)
+        for a in soup.select("a[href]"):
+            href = a["href"]
+            if href.startswith(("http://", "https://", "#")):
+                assert not href.startswith("http") or "external" in a.get("rel", []) or a.find_parent(
+                    class_="article-body") or a.find_parent(class_="entity-body") or "source" in a.get("class", [])
+                continue
+            target = (path.parent / href.split("#")[0]).resolve()
+            assert href.split("#")[0].endswith(".html") and target.is_file(), (path, href)
+
+
+def test_failed_build_leaves_previous_site_untouched(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    out = build(project).out
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = project / "content" / "articles" / "bad.md"
+    bad.write_text("---\ntitle: Bad\ndate: 2024-02-30\n---\nSee [[Vladimir Poutine]].\n", encoding="utf-8")
+    (project / "content" / "entities" / "broken.md").write_text("---\ntype: person\n---\n", encoding="utf-8")
+    with pytest.raises(BuildFailed) as failed:
+        build(project)
+    reported = sorted((d.path.name, d.line) for d in failed.value.errors)
+    assert reported == [("bad.md", 3), ("broken.md", 1)]
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".public")] == []
+
+
+def test_unknown_explicit_name_fails_the_build_with_line(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    (project / "content" / "articles" / "x.md").write_text(
+        "---\ntitle: X\n---\n\nIntro.\n\nWe met [[Vladimir Poutine]].\n", encoding="utf-8")
+    with pytest.raises(BuildFailed) as failed:
+        build(project)
+    (error,) = failed.value.errors
+    assert (error.path.name, error.line) == ("x.md", 7)
+    assert "Vladimir Putin" in error.message
+
+
+def test_out_option_and_rebuild_replace_the_site(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    out = tmp_path / "elsewhere" / "site"
+    build(project, out)
+    (project / "content" / "entities" / "east-asia.md").unlink()
+    build(project, out)
+    assert not (out / "entities" / "east-asia.html").exists()
+    assert (out / ARTICLE).is_file() and not (project / "public").exists()
+
+
+def test_project_templates_override_the_theme(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    (project / "templates").mkdir()
+    (project / "templates" / "_macros.html").write_text(
+        (ROOT / "themes" / "default" / "templates" / "_macros.html").read_text(encoding="utf-8")
+        .replace('<p class="meta">', '<p class="meta custom-meta">'), encoding="utf-8")
+    out = build(project).out
+    assert page(out, ARTICLE).select_one("p.custom-meta")
+    assert page(out, "entities/index.html").select_one("main")  # other templates still from the theme
+
+
+def test_unknown_theme_is_an_error(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    (project / "site.toml").write_text('theme = "fancy"\n', encoding="utf-8")
+    with pytest.raises(BuildFailed, match="1 error") as failed:
+        build(project)
+    assert "unknown theme 'fancy'; available: default" in failed.value.errors[0].message
