@@ -74,6 +74,14 @@ def group_by_type(entities: list[tuple[Entity, int]]) -> list[tuple[str, list[tu
             if any(e.type == t for e, _ in entities)]
 
 
+def by_year(articles: tuple[Article, ...]) -> list[tuple[str, list[Article]]]:
+    """(year, articles) in the given (newest first) order; undated articles under 'Undated'."""
+    groups: dict[str, list[Article]] = {}
+    for article in articles:
+        groups.setdefault(str(article.date.year) if article.date else "Undated", []).append(article)
+    return list(groups.items())
+
+
 def render_site(config: Config, index: SiteIndex, articles: Mapping[str, Annotated],
                 entities: Mapping[str, Annotated]) -> Iterator[Page]:
     """Every page of the site, and the theme's static files."""
@@ -90,7 +98,8 @@ def render_site(config: Config, index: SiteIndex, articles: Mapping[str, Annotat
 
     yield page("index.html", "index.html", articles=index.articles[:HOME_LIMIT],
                more=len(index.articles) > HOME_LIMIT, top_entities=lambda a: top_entities(a, 4))
-    yield page("articles/index.html", "articles_index.html", articles=index.articles)
+    yield page("articles/index.html", "articles_index.html", articles=index.articles,
+               years=by_year(index.articles))
     for i, article in enumerate(index.articles):
         yield page(f"articles/{article.slug}.html", "article.html", article=article,
                    body=Markup(articles[article.slug].html),

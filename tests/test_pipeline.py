@@ -211,3 +211,15 @@ def test_unknown_theme_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(BuildFailed, match="1 error") as failed:
         build(project)
     assert "unknown theme 'fancy'; available: default" in failed.value.errors[0].message
+
+
+def test_articles_index_groups_by_year_with_undated_last(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    articles = project / "content" / "articles"
+    (articles / "undated.md").write_text("---\ntitle: Undated piece\n---\nText.\n", encoding="utf-8")
+    (articles / "older.md").write_text("---\ntitle: Older piece\ndate: 2023-01-05\n---\nText.\n", encoding="utf-8")
+    soup = page(build(project).out, "articles/index.html")
+    years = [(h.get_text(), [a.get_text() for a in h.find_parent("section").select("li a")])
+             for h in soup.select("main h2")]
+    assert [y for y, _ in years] == ["2024", "2023", "Undated"]
+    assert years[2][1] == ["Undated piece"]
