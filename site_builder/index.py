@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .model import Annotated, Article, Entity
@@ -55,6 +55,11 @@ class SiteIndex:
     the entity mentioned more often in those articles."""
     related: Mapping[str, tuple[Related, ...]]
     """article slug -> related articles, best first."""
+    credits: Mapping[str, tuple[tuple[Article, str], ...]]
+    """entity id -> (article, 'author' or 'publication') where the article's
+    front matter names the entity; newest first."""
+    bylines: Mapping[str, Mapping[str, str]]
+    """article slug -> {'author' or 'publication': entity id} for those that are entities."""
 
 
 def newest_first(article: Article) -> tuple[bool, int, str, str]:
@@ -63,9 +68,12 @@ def newest_first(article: Article) -> tuple[bool, int, str, str]:
     return (article.date is None, days, article.title.casefold(), article.slug)
 
 
-def build_index(articles: list[Article], entities: list[Entity],
-                annotated: Mapping[str, Annotated]) -> SiteIndex:
-    """Cross-reference ``articles`` (by slug in ``annotated``) with ``entities``."""
+def build_index(articles: list[Article], entities: list[Entity], annotated: Mapping[str, Annotated],
+                resolve: Callable[[str], str | None] = lambda name: None) -> SiteIndex:
+    """Cross-reference ``articles`` (by slug in ``annotated``) with ``entities``.
+
+    ``resolve`` turns an author or publication name into an entity id, if any.
+    """
     ordered = tuple(sorted(articles, key=newest_first))
     counts: dict[str, Counter[str]] = {a.slug: Counter(m.entity_id for m in annotated[a.slug].mentions)
                                        for a in ordered}
@@ -83,8 +91,18 @@ def build_index(articles: list[Article], entities: list[Entity],
                 if other != entity_id:
                     together[entity_id][other][0] += 1
                     together[entity_id][other][1] += n_other
+    bylines: dict[str, dict[str, str]] = {}
+    credits: dict[str, list[tuple[Article, str]]] = defaultdict(list)
+    for article in ordered:
+        for role in ("author", "publication"):
+            entity_id = resolve(getattr(article, role)) if getattr(article, role) else None
+            if entity_id is not None:
+                bylines.setdefault(article.slug, {})[role] = entity_id
+                credits[entity_id].append((article, role))
     return SiteIndex(
         articles=ordered,
+        credits={e: tuple(c) for e, c in credits.items()},
+        bylines=bylines,
         entities={e.id: e for e in entities},
         mention_counts={slug: tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for slug, c in counts.items()},
         appearances={e: tuple(a) for e, a in appearances.items()},

@@ -135,8 +135,11 @@ def load_article(path: Path, diagnostics: list[Diagnostic]) -> Article | None:
     _known_keys(f, ARTICLE_KEYS)
     title = f.text("title", required=True)
     date = _date(f)
+    source = f.text("source")
+    if source and not re.match(r"https?://\S+$", source):
+        f.error("source", f"'source' must be a URL starting with http:// or https://, not {source!r}")
     article = Article(slug=slug, title=title, doc=doc, date=date, author=f.text("author"),
-                      publication=f.text("publication"), source=f.text("source"),
+                      publication=f.text("publication"), source=source,
                       summary=f.text("summary"), tags=f.text_list("tags"))
     return article if not _new_errors(diagnostics, errors_before) else None
 

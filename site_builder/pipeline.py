@@ -60,6 +60,6 @@ def build(root: Path, out: Path | None = None) -> BuildResult:
     warnings = tuple(d for d in diagnostics if d.level != "error")
     if errors:
         raise BuildFailed(errors, warnings)
-    index = build_index(articles, entities, annotated_articles)
+    index = build_index(articles, entities, annotated_articles, lambda name: names.lookup(name)[0])
     count = write_site(render_site(config, index, annotated_articles, annotated_entities), out)
     return BuildResult(out, count, warnings, time.perf_counter() - started)

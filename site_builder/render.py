@@ -90,7 +90,8 @@ def render_site(config: Config, index: SiteIndex, articles: Mapping[str, Annotat
 
     def page(path: str, template: str, **context: Any) -> Page:
         root = "../" * path.count("/")
-        html = env.get_template(template).render(site=config, root=root, **context)
+        html = env.get_template(template).render(site=config, root=root, entities=ents, bylines=index.bylines,
+                                                 **context)
         return Page(path, html.encode("utf-8"))
 
     def top_entities(article: Article, limit: int | None = None) -> list[tuple[Entity, int]]:
@@ -104,7 +105,6 @@ def render_site(config: Config, index: SiteIndex, articles: Mapping[str, Annotat
         yield page(f"articles/{article.slug}.html", "article.html", article=article,
                    body=Markup(articles[article.slug].html),
                    groups=group_by_type(top_entities(article)), related=index.related[article.slug],
-                   entities=ents,
                    newer=index.articles[i - 1] if i > 0 else None,
                    older=index.articles[i + 1] if i + 1 < len(index.articles) else None)
     counts = {e: len(a) for e, a in index.appearances.items()}
@@ -114,7 +114,7 @@ def render_site(config: Config, index: SiteIndex, articles: Mapping[str, Annotat
     for entity in alphabetical:
         yield page(f"entities/{entity.id}.html", "entity.html", entity=entity,
                    body=Markup(entities[entity.id].html),
-                   appearances=index.appearances.get(entity.id, ()),
+                   appearances=index.appearances.get(entity.id, ()), credits=index.credits.get(entity.id, ()),
                    cooccurring=[(ents[e], n) for e, n in index.cooccurring.get(entity.id, ())])
     static = theme_dir(config) / "static"
     for path in sorted(static.rglob("*")) if static.is_dir() else []:

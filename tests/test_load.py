@@ -111,3 +111,8 @@ def test_file_names_that_cannot_be_urls_are_rejected(tmp_path: Path) -> None:
 def test_underscore_files_are_skipped(tmp_path: Path) -> None:
     articles, _, diags = load(tmp_path, {"articles/_draft.md": "not an article", "articles/a.md": "---\ntitle: T\n---\n"})
     assert [a.slug for a in articles] == ["a"] and diags == []
+
+
+def test_source_must_be_a_web_url(tmp_path: Path) -> None:
+    _, _, diags = load(tmp_path, {"articles/a.md": "---\ntitle: T\nsource: BBC News\n---\n"})
+    assert found(diags) == [("a.md", 3, "error")] and "http://" in diags[0].message

@@ -223,3 +223,13 @@ def test_articles_index_groups_by_year_with_undated_last(tmp_path: Path) -> None
              for h in soup.select("main h2")]
     assert [y for y, _ in years] == ["2024", "2023", "Undated"]
     assert years[2][1] == ["Undated piece"]
+
+
+def test_author_and_publication_link_to_their_entities(site: Path) -> None:
+    meta = page(site, ARTICLE).select_one("article header .meta")
+    assert meta.select_one(".author a")["href"] == "../entities/jordan-strickler.html"
+    assert meta.select_one(".publication a")["href"] == "../entities/hooah.html"
+    author = page(site, "entities/jordan-strickler.html")
+    assert author.select_one("#author-heading").get_text() == "Articles by Jordan Strickler"
+    assert author.select_one("#author-heading").find_parent("section").a["href"] == "../" + ARTICLE
+    assert page(site, "entities/hooah.html").select_one("#publication-heading")
