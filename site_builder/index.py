@@ -81,7 +81,7 @@ def build_index(articles: list[Article], entities: list[Entity], annotated: Mapp
     together: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     """entity -> other entity -> [articles mentioning both, mentions of the other in them]"""
     for article in ordered:
-        first = {}
+        first: dict[str, str] = {}
         for m in annotated[article.slug].mentions:
             first.setdefault(m.entity_id, m.sentence)
         mentioned = counts[article.slug]
@@ -95,10 +95,10 @@ def build_index(articles: list[Article], entities: list[Entity], annotated: Mapp
     credits: dict[str, list[tuple[Article, str]]] = defaultdict(list)
     for article in ordered:
         for role in ("author", "publication"):
-            entity_id = resolve(getattr(article, role)) if getattr(article, role) else None
-            if entity_id is not None:
-                bylines.setdefault(article.slug, {})[role] = entity_id
-                credits[entity_id].append((article, role))
+            credited = resolve(getattr(article, role)) if getattr(article, role) else None
+            if credited is not None:
+                bylines.setdefault(article.slug, {})[role] = credited
+                credits[credited].append((article, role))
     return SiteIndex(
         articles=ordered,
         credits={e: tuple(c) for e, c in credits.items()},
