@@ -17,6 +17,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import ahocorasick
+
 from .errors import Diagnostic
 from .model import Entity
 
@@ -25,6 +27,7 @@ WORD_RE = re.compile(r"\w+")
 _FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201b": "'",
                        "\u201c": '"', "\u201d": '"', "\u201e": '"'})
 
+_FOLD_SPACE = {**_FOLD, **{ord(c): " " for c in "\t\n\r\f\v\u00a0\u2007\u202f"}}
 FULL, SHORT = "full", "short"
 
 
@@ -74,6 +77,7 @@ class NameTable:
     def __init__(self, entities: Iterable[Entity]) -> None:
         entities = list(entities)
         self._root = _Node()
+        self._spellings: set[tuple[str, ...]] = set()
         self.ids = {e.id for e in entities}
         self.warnings: list[Diagnostic] = []
         self.by_key: dict[str, list[tuple[str, str]]] = {}
@@ -95,6 +99,11 @@ class NameTable:
                     self.by_key.setdefault(spelling.casefold(), []).append((entity.id, spelling))
         for claimants in full.values():
             self._warn_ambiguous(claimants)
+        self._automaton = ahocorasick.Automaton()
+        for key in {"".join(t.lower() for t in spelling) for spelling in self._spellings}:
+            self._automaton.add_word(key, len(key))
+        if self._spellings:
+            self._automaton.make_automaton()
 
     def _warn_ambiguous(self, claimants: list[tuple[Entity, Claim, str]]) -> None:
         """One warning per spelling that two entities can both match."""
@@ -123,6 +132,7 @@ class NameTable:
         return None, f"unknown entity [[{name}]]{hint}"
 
     def _add(self, claim: Claim) -> None:
+        self._spellings.add(claim.tokens)
         node = self._root
         for token in claim.tokens:
             node = node.children.setdefault(token.lower(), _Node())
@@ -140,24 +150,35 @@ class NameTable:
         matches: list[Match] = []
         root = self._root.children
         pos = 0
-        while True:
-            word = WORD_RE.search(text, pos)
-            if word is None:
-                return matches
-            node = root.get(word.group().lower())
-            if node is None:
-                pos = word.end()
+        for start in self._candidates(text):
+            if start < pos or (start and _is_word_char(text[start - 1])):
                 continue
-            found = self._longest(text, word.start(), word.end(), node, seen)
+            word = WORD_RE.match(text, start)
+            node = root.get(word.group().lower()) if word else None
+            found = self._longest(text, start, word.end(), node, seen) if word and node else None
             if found is None:
-                pos = word.end()
                 continue
             end, entity_id, kind = found
             if entity_id is not None and kind == FULL:
                 seen.add(entity_id)
             if entity_id is None or entity_id != exclude:
-                matches.append(Match(word.start(), end, entity_id, kind))
+                matches.append(Match(start, end, entity_id, kind))
             pos = end
+        return matches
+
+    def _candidates(self, text: str) -> list[int]:
+        """Offsets where some spelling occurs, ignoring case, in order: the only places worth a trie walk.
+
+        Aho-Corasick finds them in one pass in C. Text it cannot compare
+        offset for offset (case folding that changes length, runs of spaces
+        inside a name) falls back to walking from every word.
+        """
+        folded = text.translate(_FOLD_SPACE).lower()
+        if len(folded) != len(text) or "  " in folded:
+            return [m.start() for m in WORD_RE.finditer(text)]
+        if not self._spellings:
+            return []
+        return sorted({end - size + 1 for end, size in self._automaton.iter(folded)})
 
     def _longest(self, text: str, start: int, pos: int, node: _Node,
                  seen: set[str]) -> tuple[int, str | None, str] | None:

