@@ -16,6 +16,8 @@ from .model import Annotated, Article, Entity
 
 RELATED_LIMIT = 5
 COOCCURRING_LIMIT = 12
+COMMON = 200
+"""Entities in more articles than this are too common to walk for related articles."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,14 @@ def build_index(articles: list[Article], entities: list[Entity], annotated: Mapp
 
 
 def _related(articles: tuple[Article, ...], counts: Mapping[str, Counter[str]]) -> dict[str, tuple[Related, ...]]:
-    """For each article, the others sharing the most (rarity-weighted) entities."""
+    """For each article, the others sharing the most (rarity-weighted) entities.
+
+    Never quadratic: walking the postings of an entity in most articles would
+    be. Entities in more than COMMON articles only add their (small) weight to
+    candidates found through rarer ones, when they could change the ranking;
+    an article sharing nothing rare is compared with the newest COMMON
+    articles of its rarest entity.
+    """
     postings: dict[str, list[int]] = defaultdict(list)
     for i, article in enumerate(articles):
         for entity_id in counts[article.slug]:
@@ -123,15 +132,29 @@ def _related(articles: tuple[Article, ...], counts: Mapping[str, Counter[str]]) 
     idf = {e: math.log((total + 1) / len(p)) for e, p in postings.items()}
     result: dict[str, tuple[Related, ...]] = {}
     for i, article in enumerate(articles):
+        mine = sorted(counts[article.slug], key=lambda e: (len(postings[e]), e))
+        rare = [e for e in mine if len(postings[e]) <= COMMON]
+        common = [e for e in mine if len(postings[e]) > COMMON]
         scores: dict[int, float] = defaultdict(float)
-        for entity_id in counts[article.slug]:
+        for entity_id in rare:
             for j in postings[entity_id]:
-                if j != i:
-                    scores[j] += idf[entity_id]
-        best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:RELATED_LIMIT]
+                scores[j] += idf[entity_id]
+        if len(scores) <= RELATED_LIMIT and common:
+            for j in postings[common[0]][:COMMON]:
+                scores[j] += 0.0
+        scores.pop(i, None)
+        bonus = sum(idf[e] for e in common)
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        floor = ranked[RELATED_LIMIT - 1][1] if len(ranked) >= RELATED_LIMIT else 0.0
+        exact = []
+        for j, partial in ranked:
+            if partial + bonus < floor:
+                break
+            theirs = counts[articles[j].slug]
+            exact.append((j, partial + sum(idf[e] for e in common if e in theirs)))
+        best = sorted(exact, key=lambda kv: (-kv[1], kv[0]))[:RELATED_LIMIT]
         result[article.slug] = tuple(
-            Related(articles[j], round(score, 4), tuple(sorted(
-                (e for e in counts[article.slug] if e in counts[articles[j].slug]),
-                key=lambda e: (-idf[e], e))))
+            Related(articles[j], round(score, 4),
+                    tuple(e for e in mine if e in counts[articles[j].slug]))
             for j, score in best)
     return result

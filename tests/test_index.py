@@ -52,3 +52,31 @@ def test_cooccurrence_counts_articles_in_common() -> None:
                      article("c", None, "lam"))
     assert index.cooccurring["kim"] == (("putin", 2), ("lam", 1))
     assert index.cooccurring["lam"] == (("kim", 1), ("putin", 1))
+
+
+def test_related_matches_brute_force_with_a_very_common_entity() -> None:
+    import math
+    import random
+
+    from site_builder.index import COMMON
+    rng = random.Random(7)
+    total = COMMON * 3
+    items = []
+    for n in range(total):
+        mentions = ["everywhere"] if rng.random() < 0.8 else []
+        mentions += [f"e{rng.randrange(60)}" for _ in range(rng.randrange(1, 4))]
+        mentions += [f"rare{rng.randrange(400)}" for _ in range(2)]
+        items.append(article(f"a{n:04d}", f"2020-01-{1 + n % 28:02d}", *mentions))
+    index = index_of(*items)
+    sets = {a.slug: {m.entity_id for m in ann.mentions} for a, ann in items}
+    df: dict[str, int] = {}
+    for ids in sets.values():
+        for e in ids:
+            df[e] = df.get(e, 0) + 1
+    assert df["everywhere"] > COMMON
+    idf = {e: math.log((total + 1) / n) for e, n in df.items()}
+    for slug, ids in sets.items():
+        brute = sorted((sum(idf[e] for e in ids & other), s) for s, other in sets.items() if s != slug)[::-1]
+        got = index.related[slug]
+        assert [r.score for r in got] == [round(score, 4) for score, _ in brute[:len(got)]], slug
+        assert len(got) == min(5, sum(1 for score, _ in brute if score > 0))
