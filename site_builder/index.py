@@ -7,6 +7,7 @@ entities they share, rarer entities weighing more (inverse document frequency).
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
@@ -54,7 +55,7 @@ class SiteIndex:
     """entity id -> the articles mentioning it, newest first."""
     cooccurring: Mapping[str, tuple[tuple[str, int], ...]]
     """entity id -> (other entity id, articles mentioning both), most first; ties go to
-    the entity mentioned more often in those articles."""
+    the entity mentioned more often in the whole site."""
     related: Mapping[str, tuple[Related, ...]]
     """article slug -> related articles, best first."""
     credits: Mapping[str, tuple[tuple[Article, str], ...]]
@@ -80,19 +81,20 @@ def build_index(articles: list[Article], entities: list[Entity], annotated: Mapp
     counts: dict[str, Counter[str]] = {a.slug: Counter(m.entity_id for m in annotated[a.slug].mentions)
                                        for a in ordered}
     appearances: dict[str, list[Appearance]] = defaultdict(list)
-    together: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    """entity -> other entity -> [articles mentioning both, mentions of the other in them]"""
+    together: dict[str, Counter[str]] = defaultdict(Counter)
+    """entity -> other entity -> articles mentioning both (itself included, dropped below)"""
     for article in ordered:
         first: dict[str, str] = {}
         for m in annotated[article.slug].mentions:
-            first.setdefault(m.entity_id, m.sentence)
+            if m.sentence:
+                first.setdefault(m.entity_id, m.sentence)
         mentioned = counts[article.slug]
         for entity_id, n in mentioned.items():
-            appearances[entity_id].append(Appearance(article, n, first[entity_id]))
-            for other, n_other in mentioned.items():
-                if other != entity_id:
-                    together[entity_id][other][0] += 1
-                    together[entity_id][other][1] += n_other
+            appearances[entity_id].append(Appearance(article, n, first.get(entity_id, "")))
+            together[entity_id].update(mentioned.keys())
+    mentions = Counter[str]()
+    for c in counts.values():
+        mentions.update(c)
     bylines: dict[str, dict[str, str]] = {}
     credits: dict[str, list[tuple[Article, str]]] = defaultdict(list)
     for article in ordered:
@@ -108,11 +110,16 @@ def build_index(articles: list[Article], entities: list[Entity], annotated: Mapp
         entities={e.id: e for e in entities},
         mention_counts={slug: tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for slug, c in counts.items()},
         appearances={e: tuple(a) for e, a in appearances.items()},
-        cooccurring={e: tuple((o, n[0]) for o, n in sorted(c.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
-                                                  [:COOCCURRING_LIMIT])
-                     for e, c in together.items()},
+        cooccurring={e: _cooccurring(e, c, mentions) for e, c in together.items()},
         related=_related(ordered, counts),
     )
+
+
+def _cooccurring(entity_id: str, together: Counter[str], mentions: Counter[str]) -> tuple[tuple[str, int], ...]:
+    """The entities sharing the most articles with ``entity_id``; ties: the most mentioned."""
+    del together[entity_id]
+    best = heapq.nlargest(COOCCURRING_LIMIT, together.items(), key=lambda kv: (kv[1], mentions[kv[0]]))
+    return tuple(sorted(best, key=lambda kv: (-kv[1], -mentions[kv[0]], kv[0])))
 
 
 def _related(articles: tuple[Article, ...], counts: Mapping[str, Counter[str]]) -> dict[str, tuple[Related, ...]]:
@@ -143,15 +150,11 @@ def _related(articles: tuple[Article, ...], counts: Mapping[str, Counter[str]]) 
             for j in postings[common[0]][:COMMON]:
                 scores[j] += 0.0
         scores.pop(i, None)
-        bonus = sum(idf[e] for e in common)
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        floor = ranked[RELATED_LIMIT - 1][1] if len(ranked) >= RELATED_LIMIT else 0.0
-        exact = []
-        for j, partial in ranked:
-            if partial + bonus < floor:
-                break
-            theirs = counts[articles[j].slug]
-            exact.append((j, partial + sum(idf[e] for e in common if e in theirs)))
+        top = heapq.nlargest(RELATED_LIMIT, scores.values())
+        floor = top[-1] if len(top) == RELATED_LIMIT else 0.0
+        floor -= sum(idf[e] for e in common)  # below this, common entities cannot lift a candidate
+        exact = [(j, partial + sum(idf[e] for e in common if e in counts[articles[j].slug]))
+                 for j, partial in scores.items() if partial >= floor]
         best = sorted(exact, key=lambda kv: (-kv[1], kv[0]))[:RELATED_LIMIT]
         result[article.slug] = tuple(
             Related(articles[j], round(score, 4),

@@ -7,18 +7,29 @@ Everything is read and checked before anything is written.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .annotate import annotate
 from .config import load_config
 from .errors import BuildFailed, ContentError, Diagnostic
 from .index import build_index
 from .load import load_content
+from .model import Annotated, Article, Document, Entity
 from .names import NameTable
-from .render import render_site, theme_dir
+from .render import Page, render_site, theme_dir
 from .write import check_output, write_site
+
+T = TypeVar("T")
+R = TypeVar("R")
+_shared: dict[str, Any] = {}
+"""What worker processes need, set before they fork so that nothing is pickled to them."""
 
 
 @dataclass(frozen=True)
@@ -29,13 +40,20 @@ class BuildResult:
     seconds: float
 
 
-def build(root: Path, out: Path | None = None) -> BuildResult:
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def build(root: Path, out: Path | None = None, jobs: int | None = None) -> BuildResult:
     """Build the site of the project in ``root`` into ``out`` (default ``root/public``).
 
-    Raises BuildFailed with every error found; the output is then untouched.
+    ``jobs`` worker processes annotate and render (default: one per core;
+    1 runs everything in this process). Raises BuildFailed with every error
+    found; the output is then untouched.
     """
     started = time.perf_counter()
     out = out if out is not None else root / "public"
+    jobs = max(1, jobs or default_jobs()) if sys.platform == "linux" else 1
     diagnostics: list[Diagnostic] = []
     try:
         config = load_config(root)
@@ -49,17 +67,42 @@ def build(root: Path, out: Path | None = None) -> BuildResult:
     articles, entities = load_content(config.content_dir, diagnostics)
     names = NameTable(entities)
     diagnostics += names.warnings
-    link_all = config.link == "all"
-    annotated_articles = {a.slug: annotate(a.doc, names, link_all=link_all, href_prefix="../entities/")
-                          for a in articles}
-    annotated_entities = {e.id: annotate(e.doc, names, link_all=link_all, exclude=e.id) for e in entities}
-    for done in (*annotated_articles.values(), *annotated_entities.values()):
-        diagnostics += done.diagnostics
+    _shared.update(names=names, link_all=config.link == "all", docs=[
+        *((a.doc, "../entities/", None) for a in articles), *((e.doc, "", e.id) for e in entities)])
+    done = _map(_annotate, range(len(_shared["docs"])), jobs)
+    annotated_articles = {a.slug: ann for a, ann in zip(articles, done)}
+    annotated_entities = {e.id: ann for e, ann in zip(entities, done[len(articles):])}
+    for ann in done:
+        diagnostics += ann.diagnostics
     diagnostics.sort(key=lambda d: (str(d.path), d.line))
     errors = [d for d in diagnostics if d.level == "error"]
     warnings = tuple(d for d in diagnostics if d.level != "error")
     if errors:
         raise BuildFailed(errors, warnings)
     index = build_index(articles, entities, annotated_articles, lambda name: names.lookup(name)[0])
-    count = write_site(render_site(config, index, annotated_articles, annotated_entities), out)
+    _shared.update(render=(config, index, annotated_articles, annotated_entities), parts=jobs)
+    count = write_site((page for share in _imap(_render, range(jobs), jobs) for page in share), out)
+    _shared.clear()
     return BuildResult(out, count, warnings, time.perf_counter() - started)
+
+
+def _annotate(i: int) -> Annotated:
+    doc, prefix, exclude = _shared["docs"][i]
+    return annotate(doc, _shared["names"], link_all=_shared["link_all"], href_prefix=prefix, exclude=exclude)
+
+
+def _render(part: int) -> list[Page]:
+    return list(render_site(*_shared["render"], part=part, parts=_shared["parts"]))
+
+
+def _map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+    return list(_imap(function, items, jobs))
+
+
+def _imap(function: Callable[[T], R], items: Sequence[T], jobs: int) -> Iterator[R]:
+    """``map`` over forked workers that inherit ``_shared``; in order; in-process for one job."""
+    if jobs == 1 or len(items) < 2:
+        yield from map(function, items)
+        return
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        yield from pool.imap(function, items, chunksize=max(1, len(items) // (jobs * 8)))

@@ -9,6 +9,7 @@ it never writes (that is the write stage's job).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,39 +90,48 @@ def by_year(articles: tuple[Article, ...]) -> list[tuple[str, list[Article]]]:
 
 
 def render_site(config: Config, index: SiteIndex, articles: Mapping[str, Annotated],
-                entities: Mapping[str, Annotated]) -> Iterator[Page]:
-    """Every page of the site, and the theme's static files."""
+                entities: Mapping[str, Annotated], part: int = 0, parts: int = 1) -> Iterator[Page]:
+    """Every page of the site, and the theme's static files.
+
+    With ``parts`` > 1, only every parts-th page starting at ``part``: the
+    share of one of ``parts`` workers rendering the site together.
+    """
     env = make_environment(config)
     ents = index.entities
+    sequence = itertools.count()
 
-    def page(path: str, template: str, **context: Any) -> Page:
+    def page(path: str, template: str, **context: Any) -> Iterator[Page]:
+        if next(sequence) % parts != part:
+            return
         root = "../" * path.count("/")
         html = env.get_template(template).render(site=config, root=root, entities=ents, bylines=index.bylines,
                                                  **context)
-        return Page(path, html.encode("utf-8"))
+        yield Page(path, html.encode("utf-8"))
 
     def top_entities(article: Article, limit: int | None = None) -> list[tuple[Entity, int]]:
         return [(ents[e], n) for e, n in index.mention_counts[article.slug][:limit]]
 
-    yield page("index.html", "index.html", articles=index.articles[:HOME_LIMIT],
+    yield from page("index.html", "index.html", articles=index.articles[:HOME_LIMIT],
                more=len(index.articles) > HOME_LIMIT, top_entities=lambda a: top_entities(a, 4))
-    yield page("articles/index.html", "articles_index.html", articles=index.articles,
+    yield from page("articles/index.html", "articles_index.html", articles=index.articles,
                years=by_year(index.articles))
     for i, article in enumerate(index.articles):
-        yield page(f"articles/{article.slug}.html", "article.html", article=article,
+        yield from page(f"articles/{article.slug}.html", "article.html", article=article,
                    body=Markup(articles[article.slug].html),
                    groups=group_by_type(top_entities(article)), related=index.related[article.slug],
                    newer=index.articles[i - 1] if i > 0 else None,
                    older=index.articles[i + 1] if i + 1 < len(index.articles) else None)
     counts = {e: len(a) for e, a in index.appearances.items()}
     alphabetical = sorted(ents.values(), key=lambda e: (e.name.casefold(), e.id))
-    yield page("entities/index.html", "entities_index.html",
+    yield from page("entities/index.html", "entities_index.html",
                groups=group_by_type([(e, counts.get(e.id, 0)) for e in alphabetical]))
     for entity in alphabetical:
-        yield page(f"entities/{entity.id}.html", "entity.html", entity=entity,
+        yield from page(f"entities/{entity.id}.html", "entity.html", entity=entity,
                    body=Markup(entities[entity.id].html),
                    appearances=index.appearances.get(entity.id, ()), credits=index.credits.get(entity.id, ()),
                    cooccurring=[(ents[e], n) for e, n in index.cooccurring.get(entity.id, ())])
+    if part != 0:
+        return
     static = theme_dir(config) / "static"
     for path in sorted(static.rglob("*")) if static.is_dir() else []:
         if path.is_file():
