@@ -25,13 +25,15 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("project", nargs="?", default=".", type=Path, metavar="PROJECT_DIR",
                    help="folder holding site.toml and content/ (default: current folder)")
     b.add_argument("--out", type=Path, metavar="DIR", help="write the site here instead of PROJECT_DIR/public")
+    b.add_argument("--jobs", "-j", type=int, metavar="N",
+                   help="worker processes (default: one per core; 1 gives a single-process build for debugging)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        result = build(args.project, args.out)
+        result = build(args.project, args.out, jobs=args.jobs)
     except BuildFailed as failed:
         for diagnostic in (*failed.warnings, *failed.errors):
             print(diagnostic, file=sys.stderr)

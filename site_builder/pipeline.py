@@ -92,7 +92,8 @@ def _annotate(i: int) -> Annotated:
 
 
 def _render(part: int) -> list[Page]:
-    return list(render_site(*_shared["render"], part=part, parts=_shared["parts"]))
+    config, index, articles, entities = _shared["render"]
+    return list(render_site(config, index, articles, entities, part=part, parts=_shared["parts"]))
 
 
 def _map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:

@@ -233,3 +233,15 @@ def test_author_and_publication_link_to_their_entities(site: Path) -> None:
     assert author.select_one("#author-heading").get_text() == "Articles by Jordan Strickler"
     assert author.select_one("#author-heading").find_parent("section").a["href"] == "../" + ARTICLE
     assert page(site, "entities/hooah.html").select_one("#publication-heading")
+
+
+def test_parallel_and_single_process_builds_are_identical(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    (project / "content" / "articles" / "second.md").write_text(
+        "---\ntitle: Second\ndate: 2024-07-01\n---\nPutin met Kim Jong Un in Pyongyang. [[Vietnam]] watched.\n",
+        encoding="utf-8")
+    one = build(project, tmp_path / "one", jobs=1).out
+    two = build(project, tmp_path / "two", jobs=2).out
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())
+    assert all((one / f).read_bytes() == (two / f).read_bytes() for f in files)
