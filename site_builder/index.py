@@ -8,17 +8,20 @@ entities they share, rarer entities weighing more (inverse document frequency).
 from __future__ import annotations
 
 import heapq
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+import numpy as np
 
 from .model import Annotated, Article, Entity
 
 RELATED_LIMIT = 5
 COOCCURRING_LIMIT = 12
 COMMON = 200
-"""Entities in more articles than this are too common to walk for related articles."""
+DENSE = 50
+"""Entities in more than COMMON articles and in more than 1 in DENSE articles are
+scored as dense vectors (see _related)."""
 
 
 @dataclass(frozen=True)
@@ -123,41 +126,48 @@ def _cooccurring(entity_id: str, together: Counter[str], mentions: Counter[str])
 
 
 def _related(articles: tuple[Article, ...], counts: Mapping[str, Counter[str]]) -> dict[str, tuple[Related, ...]]:
-    """For each article, the others sharing the most (rarity-weighted) entities.
+    """For each article, the others sharing the most entities, each weighted by its rarity (idf).
 
-    Never quadratic: walking the postings of an entity in most articles would
-    be. Entities in more than COMMON articles only add their (small) weight to
-    candidates found through rarer ones, when they could change the ranking;
-    an article sharing nothing rare is compared with the newest COMMON
-    articles of its rarest entity.
+    Exact, and vectorised: an article's scores against all others are one
+    bincount over the postings of its rarer entities plus one dense vector
+    per very common entity (in more than 1 in DENSE articles), so an entity
+    that most articles mention costs a vector add, not a quadratic walk.
     """
-    postings: dict[str, list[int]] = defaultdict(list)
+    total = len(articles)
+    entity_ids = sorted({e for c in counts.values() for e in c})
+    number = {e: k for k, e in enumerate(entity_ids)}
+    members: list[list[int]] = [[] for _ in entity_ids]
     for i, article in enumerate(articles):
         for entity_id in counts[article.slug]:
-            postings[entity_id].append(i)
-    total = len(articles)
-    idf = {e: math.log((total + 1) / len(p)) for e, p in postings.items()}
+            members[number[entity_id]].append(i)
+    postings = [np.array(m, dtype=np.intp) for m in members]
+    df = np.array([len(m) for m in members], dtype=np.float64)
+    idf = np.log((total + 1) / df) if len(df) else df
+    dense_from = max(COMMON, total // DENSE)
+    dense: dict[int, np.ndarray] = {}
+    for k, p in enumerate(postings):
+        if len(p) > dense_from:
+            dense[k] = np.zeros(total)
+            dense[k][p] = idf[k]
     result: dict[str, tuple[Related, ...]] = {}
     for i, article in enumerate(articles):
-        mine = sorted(counts[article.slug], key=lambda e: (len(postings[e]), e))
-        rare = [e for e in mine if len(postings[e]) <= COMMON]
-        common = [e for e in mine if len(postings[e]) > COMMON]
-        scores: dict[int, float] = defaultdict(float)
-        for entity_id in rare:
-            for j in postings[entity_id]:
-                scores[j] += idf[entity_id]
-        if len(scores) <= RELATED_LIMIT and common:
-            for j in postings[common[0]][:COMMON]:
-                scores[j] += 0.0
-        scores.pop(i, None)
-        top = heapq.nlargest(RELATED_LIMIT, scores.values())
-        floor = top[-1] if len(top) == RELATED_LIMIT else 0.0
-        floor -= sum(idf[e] for e in common)  # below this, common entities cannot lift a candidate
-        exact = [(j, partial + sum(idf[e] for e in common if e in counts[articles[j].slug]))
-                 for j, partial in scores.items() if partial >= floor]
-        best = sorted(exact, key=lambda kv: (-kv[1], kv[0]))[:RELATED_LIMIT]
+        mine = sorted((number[e] for e in counts[article.slug]), key=lambda k: (df[k], entity_ids[k]))
+        sparse = [k for k in mine if k not in dense]
+        if sparse:
+            scores = np.bincount(np.concatenate([postings[k] for k in sparse]), minlength=total,
+                                 weights=np.repeat(idf[sparse], df[sparse].astype(np.intp)))
+        else:
+            scores = np.zeros(total)
+        for k in mine:
+            if k in dense:
+                scores += dense[k]
+        scores[i] = 0.0
+        top = np.flatnonzero(scores > 0)
+        if len(top) > RELATED_LIMIT:
+            top = top[np.argpartition(-scores[top], RELATED_LIMIT - 1)[:RELATED_LIMIT]]
+        best = sorted(((int(j), float(scores[j])) for j in top), key=lambda kv: (-round(kv[1], 9), kv[0]))
         result[article.slug] = tuple(
             Related(articles[j], round(score, 4),
-                    tuple(e for e in mine if e in counts[articles[j].slug]))
+                    tuple(entity_ids[k] for k in mine if entity_ids[k] in counts[articles[j].slug]))
             for j, score in best)
     return result

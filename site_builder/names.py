@@ -116,12 +116,16 @@ class NameTable:
                         "it is linked nowhere unless written as [[...]]", level="warning"))
                     return
 
+    def resolve(self, name: str) -> list[str]:
+        """Entity ids an explicit name can mean: by id, else by name or alias in any case."""
+        if name in self.ids:
+            return [name]
+        ids = sorted({i for i, _ in self.by_key.get(name.casefold(), [])})
+        return ids or sorted(i for i in self.ids if i.casefold() == name.casefold())
+
     def lookup(self, name: str) -> tuple[str | None, str]:
         """Resolve an explicit ``[[name]]``: (entity id, '') or (None, error message)."""
-        if name in self.ids:
-            return name, ""
-        ids = sorted({i for i, _ in self.by_key.get(name.casefold(), [])})
-        ids = ids or sorted(i for i in self.ids if i.casefold() == name.casefold())
+        ids = self.resolve(name)
         if len(ids) == 1:
             return ids[0], ""
         if ids:

@@ -79,7 +79,8 @@ def build(root: Path, out: Path | None = None, jobs: int | None = None) -> Build
     warnings = tuple(d for d in diagnostics if d.level != "error")
     if errors:
         raise BuildFailed(errors, warnings)
-    index = build_index(articles, entities, annotated_articles, lambda name: names.lookup(name)[0])
+    index = build_index(articles, entities, annotated_articles,
+                        lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None)
     _shared.update(render=(config, index, annotated_articles, annotated_entities), parts=jobs)
     count = write_site((page for share in _imap(_render, range(jobs), jobs) for page in share), out)
     _shared.clear()
