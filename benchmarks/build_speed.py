@@ -8,7 +8,8 @@ package ships the binary). Without it, site-builder is measured alone.
 The corpus (benchmarks/corpus.py) is generated once into the work folder and
 reused while its parameters are unchanged. Builds run interleaved (A B A B ...),
 each from a clean state, each as a child process measured with os.wait4: wall
-time, CPU time (user + sys of the child) and peak RSS of the child.
+time, CPU time (user + sys of the child and the worker processes it waited
+for) and peak RSS (the largest single process among them, not their sum).
 """
 
 from __future__ import annotations
@@ -57,9 +58,9 @@ def find_hugo() -> Path | None:
     for candidate in sorted(prefix.glob("lib/python*/site-packages/hugo/binaries/hugo")):
         if os.access(candidate, os.X_OK):
             return candidate
-    for candidate in (prefix / "bin" / "hugo", shutil.which("hugo")):
-        if candidate and os.access(candidate, os.X_OK):
-            return Path(candidate)
+    for name in (str(prefix / "bin" / "hugo"), shutil.which("hugo")):
+        if name and os.access(name, os.X_OK):
+            return Path(name)
     return None
 
 
@@ -70,6 +71,19 @@ def find_site_builder() -> Path:
     if not found:
         sys.exit("site-builder is not installed: run `pip install -e .` in this environment")
     return Path(found)
+
+
+def site_builder_version(exe: Path) -> str:
+    """``site-builder --version``, plus the git commit of this checkout (``+dirty`` if edited)."""
+    version = subprocess.run([str(exe), "--version"], capture_output=True, text=True).stdout.strip()
+    repo = Path(__file__).resolve().parent.parent
+    git = ["git", "-C", str(repo)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    if head:
+        dirty = subprocess.run([*git, "status", "--porcelain", "--", "site_builder", "themes"],
+                               capture_output=True, text=True).stdout.strip()
+        version += f" (git {head}{'+dirty' if dirty else ''})"
+    return version
 
 
 def prepare(work: Path, articles: int, entities: int, seed: int, with_hugo: bool) -> tuple[Path, Path]:
@@ -154,8 +168,9 @@ def main() -> int:
               file=sys.stderr)
     project, hugo_src = prepare(work, args.articles, args.entities, args.seed, hugo is not None)
 
-    out = work / "out-site-builder"
-    tools = [Tool("site-builder", [str(find_site_builder()), "build", str(project), "--out", str(out)],
+    out, site_builder = work / "out-site-builder", find_site_builder()
+    print(f"site-builder: {site_builder_version(site_builder)}", file=sys.stderr)
+    tools = [Tool("site-builder", [str(site_builder), "build", str(project), "--out", str(out)],
                   out, [out], [])]
     if hugo is not None:
         out, cache = work / "out-hugo", work / "hugo-cache"
@@ -163,7 +178,7 @@ def main() -> int:
                                    "--cacheDir", str(cache), "--quiet"],
                           out, [out, cache, hugo_src / "resources", hugo_src / ".hugo_build.lock"], []))
         version = subprocess.run([str(hugo), "version"], capture_output=True, text=True).stdout.split()
-        print(f"hugo: {hugo} ({version[1] if len(version) > 1 else 'unknown version'})", file=sys.stderr)
+        print(f"hugo: {version[1] if len(version) > 1 else 'unknown version'} ({hugo})", file=sys.stderr)
 
     for i in range(1, args.runs + 1):
         for tool in tools:
