@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("project", nargs="?", default=".", type=Path, metavar="PROJECT_DIR",
                    help="folder holding site.toml and content/ (default: current folder)")
     b.add_argument("--out", type=Path, metavar="DIR", help="write the site here instead of PROJECT_DIR/public")
+    b.add_argument("--timings", action="store_true", help="print the time each stage took")
     b.add_argument("--jobs", "-j", type=int, metavar="N",
                    help="worker processes (default: one per core; 1 gives a single-process build for debugging)")
     return parser
@@ -44,5 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for warning in result.warnings:
         print(warning, file=sys.stderr)
+    if args.timings:
+        for stage, seconds in result.stages.items():
+            print(f"  {stage:<18} {seconds:6.2f} s", file=sys.stderr)
     print(f"built {result.pages} pages into {result.out} in {result.seconds:.2f} s")
     return 0

@@ -153,6 +153,7 @@ def _related(articles: tuple[Article, ...], counts: Mapping[str, Counter[str]]) 
     for i, article in enumerate(articles):
         mine = sorted((number[e] for e in counts[article.slug]), key=lambda k: (df[k], entity_ids[k]))
         sparse = [k for k in mine if k not in dense]
+        scores: np.ndarray
         if sparse:
             scores = np.bincount(np.concatenate([postings[k] for k in sparse]), minlength=total,
                                  weights=np.repeat(idf[sparse], df[sparse].astype(np.intp)))

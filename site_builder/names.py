@@ -79,6 +79,9 @@ class NameTable:
         self._root = _Node()
         self._spellings: set[tuple[str, ...]] = set()
         self.ids = {e.id for e in entities}
+        self._folded_ids: dict[str, list[str]] = {}
+        for entity_id in sorted(self.ids):
+            self._folded_ids.setdefault(entity_id.casefold(), []).append(entity_id)
         self.warnings: list[Diagnostic] = []
         self.by_key: dict[str, list[tuple[str, str]]] = {}
         """casefolded spelling -> [(entity_id, spelling)] for [[Name]] lookups."""
@@ -121,7 +124,7 @@ class NameTable:
         if name in self.ids:
             return [name]
         ids = sorted({i for i, _ in self.by_key.get(name.casefold(), [])})
-        return ids or sorted(i for i in self.ids if i.casefold() == name.casefold())
+        return ids or self._folded_ids.get(name.casefold(), [])
 
     def lookup(self, name: str) -> tuple[str | None, str]:
         """Resolve an explicit ``[[name]]``: (entity id, '') or (None, error message)."""

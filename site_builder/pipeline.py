@@ -7,6 +7,7 @@ Everything is read and checked before anything is written.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -23,8 +24,8 @@ from .index import build_index
 from .load import load_content
 from .model import Annotated, Article, Document, Entity
 from .names import NameTable
-from .render import Page, render_site, theme_dir
-from .write import check_output, write_site
+from .render import render_site, theme_dir
+from .write import check_output, staging, write_pages
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -38,6 +39,8 @@ class BuildResult:
     pages: int
     warnings: tuple[Diagnostic, ...]
     seconds: float
+    stages: dict[str, float]
+    """Seconds spent in each stage, in order."""
 
 
 def default_jobs() -> int:
@@ -51,7 +54,26 @@ def build(root: Path, out: Path | None = None, jobs: int | None = None) -> Build
     1 runs everything in this process). Raises BuildFailed with every error
     found; the output is then untouched.
     """
+    # The build makes millions of small objects and no reference cycles worth
+    # collecting: the cyclic collector would only rescan them, again and again.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(root, out, jobs)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(root: Path, out: Path | None, jobs: int | None) -> BuildResult:
     started = time.perf_counter()
+    stages: dict[str, float] = {}
+    clock = [started]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        stages[stage], clock[0] = now - clock[0], now
+
     out = out if out is not None else root / "public"
     jobs = max(1, jobs or default_jobs()) if sys.platform == "linux" else 1
     diagnostics: list[Diagnostic] = []
@@ -67,11 +89,13 @@ def build(root: Path, out: Path | None = None, jobs: int | None = None) -> Build
     articles, entities = load_content(config.content_dir, diagnostics)
     names = NameTable(entities)
     diagnostics += names.warnings
+    lap("load")
     _shared.update(names=names, link_all=config.link == "all", docs=[
         *((a.doc, "../entities/", None) for a in articles), *((e.doc, "", e.id) for e in entities)])
     done = _map(_annotate, range(len(_shared["docs"])), jobs)
     annotated_articles = {a.slug: ann for a, ann in zip(articles, done)}
     annotated_entities = {e.id: ann for e, ann in zip(entities, done[len(articles):])}
+    lap("annotate")
     for ann in done:
         diagnostics += ann.diagnostics
     diagnostics.sort(key=lambda d: (str(d.path), d.line))
@@ -81,10 +105,14 @@ def build(root: Path, out: Path | None = None, jobs: int | None = None) -> Build
         raise BuildFailed(errors, warnings)
     index = build_index(articles, entities, annotated_articles,
                         lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None)
+    lap("index")
     _shared.update(render=(config, index, annotated_articles, annotated_entities), parts=jobs)
-    count = write_site((page for share in _imap(_render, range(jobs), jobs) for page in share), out)
+    with staging(out) as folder:
+        _shared["folder"] = folder
+        count = sum(_map(_render, range(jobs), jobs))
     _shared.clear()
-    return BuildResult(out, count, warnings, time.perf_counter() - started)
+    lap("render and write")
+    return BuildResult(out, count, warnings, time.perf_counter() - started, stages)
 
 
 def _annotate(i: int) -> Annotated:
@@ -92,9 +120,11 @@ def _annotate(i: int) -> Annotated:
     return annotate(doc, _shared["names"], link_all=_shared["link_all"], href_prefix=prefix, exclude=exclude)
 
 
-def _render(part: int) -> list[Page]:
+def _render(part: int) -> int:
+    """Render one worker's share of the pages and write them: pages never cross processes."""
     config, index, articles, entities = _shared["render"]
-    return list(render_site(config, index, articles, entities, part=part, parts=_shared["parts"]))
+    return write_pages(render_site(config, index, articles, entities, part=part, parts=_shared["parts"]),
+                       _shared["folder"])
 
 
 def _map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:

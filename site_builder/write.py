@@ -8,12 +8,13 @@ or is killed part-way leaves the previous site exactly as it was.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from .errors import SiteError
@@ -40,25 +41,44 @@ def _safe_target(root: Path, relative: str) -> Path:
     return root.joinpath(*parts)
 
 
-def write_site(pages: Iterable[Page], out: Path) -> int:
-    """Write every page to a new folder, then put it in place of ``out``. Returns the page count."""
+@contextlib.contextmanager
+def staging(out: Path) -> Iterator[Path]:
+    """A new empty folder beside ``out``; put in place of ``out`` if the block ends without error.
+
+    Pages are written into it with ``write_pages`` (from any process); on any
+    error, or if the process is killed, ``out`` is left as it was.
+    """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
-        os.chmod(staging, 0o755)
-        count = 0
-        for page in pages:
-            target = _safe_target(staging, page.path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(page.content)
-            count += 1
-        (staging / MARKER).write_text("This folder is replaced whole by each site-builder build.\n")
-        _replace(staging, out)
+        os.chmod(folder, 0o755)
+        yield folder
+        (folder / MARKER).write_text("This folder is replaced whole by each site-builder build.\n")
+        _replace(folder, out)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def write_pages(pages: Iterable[Page], folder: Path) -> int:
+    """Write pages under a staging folder; returns how many."""
+    count = 0
+    made: set[Path] = set()
+    for page in pages:
+        target = _safe_target(folder, page.path)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        target.write_bytes(page.content)
+        count += 1
     return count
+
+
+def write_site(pages: Iterable[Page], out: Path) -> int:
+    """Write every page to a new folder, then put it in place of ``out``. Returns the page count."""
+    with staging(out) as folder:
+        return write_pages(pages, folder)
 
 
 def _replace(new: Path, out: Path) -> None:
