@@ -28,7 +28,7 @@ from markdown_it.token import Token
 from .errors import Diagnostic
 from .highlight import highlight_code
 from .model import Annotated, Document, Mention
-from .names import NameTable, sentence_at
+from .names import NameTable, sentence_at, sentence_starts
 
 
 @dataclass
@@ -44,6 +44,9 @@ class _State:
     """Entities mentioned in full so far: their short names are now valid."""
     linked: set[str] = field(default_factory=set)
     mentions: list[Mention] = field(default_factory=list)
+    mentioned: set[str] = field(default_factory=set)
+    sentences: tuple[str, list[int]] = ("", [0])
+    """The plain text of the current inline and where its sentences start (computed once)."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -131,12 +134,16 @@ def _link_tokens(entity_id: str, inner: list[Token], st: _State) -> list[Token]:
 
 def _record(entity_id: str, text: str, plain: str, at: int, link: bool, st: _State) -> bool:
     """Note a mention; returns whether it becomes a link."""
-    first = all(m.entity_id != entity_id for m in st.mentions)
     link = link and (st.link_all or entity_id not in st.linked)
     if link:
         st.linked.add(entity_id)
-    st.mentions.append(Mention(entity_id, " ".join(text.split()),
-                               sentence_at(plain, at) if first else "", link))
+    sentence = ""
+    if entity_id not in st.mentioned:
+        st.mentioned.add(entity_id)
+        if st.sentences[0] is not plain:
+            st.sentences = (plain, sentence_starts(plain))
+        sentence = sentence_at(plain, at, st.sentences[1])
+    st.mentions.append(Mention(entity_id, " ".join(text.split()), sentence, link))
     return link
 
 

@@ -12,6 +12,7 @@ are folded to straight ones before comparing.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from collections.abc import Iterable
@@ -232,18 +233,21 @@ _ABBREV_BEFORE = re.compile(r"(?:\b[A-Z]\.)+$|\b(?:Mr|Mrs|Ms|Dr|St|Prof|Gen|Sen|
 _SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+")
 
 
-def sentence_at(text: str, offset: int, limit: int = 320) -> str:
-    """The sentence of ``text`` that contains ``offset``, for "first mentioned in" quotes."""
-    start, end = 0, len(text)
-    for m in _SENTENCE_END.finditer(text):
-        if _ABBREV_BEFORE.search(text, max(0, m.start() - 12), m.start() + 1):
-            continue
-        if m.end() <= offset:
-            start = m.end()
-        else:
-            end = m.end()
-            break
-    sentence = " ".join(text[start:end].split())
+def sentence_starts(text: str) -> list[int]:
+    """Offsets where the sentences of ``text`` begin (0 first), abbreviations like ``U.S.`` skipped."""
+    return [0] + [m.end() for m in _SENTENCE_END.finditer(text)
+                  if not _ABBREV_BEFORE.search(text, max(0, m.start() - 12), m.start() + 1)]
+
+
+def sentence_at(text: str, offset: int, starts: list[int] | None = None, limit: int = 320) -> str:
+    """The sentence of ``text`` that contains ``offset``, for "first mentioned in" quotes.
+
+    Pass ``starts`` (from sentence_starts) when asking about one text repeatedly.
+    """
+    starts = starts if starts is not None else sentence_starts(text)
+    k = bisect.bisect_right(starts, offset)
+    end = starts[k] if k < len(starts) else len(text)
+    sentence = " ".join(text[starts[k - 1]:end].split())
     if len(sentence) > limit:
         sentence = sentence[: limit - 1].rsplit(" ", 1)[0] + "\u2026"
     return sentence
