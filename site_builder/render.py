@@ -62,6 +62,7 @@ def make_environment(config: Config) -> jinja2.Environment:
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["longdate"] = _longdate
     env.filters["plural"] = _plural
+    env.filters["xref"] = _xref
     env.globals["type_labels"] = TYPE_LABELS
     return env
 
@@ -69,6 +70,12 @@ def make_environment(config: Config) -> jinja2.Environment:
 def _plural(n: int, word: str, words: str | None = None) -> str:
     """``3|plural("mention")`` -> '3 mentions'; a filter, as macros are slow in long loops."""
     return f"{n} {word if n == 1 else words or word + 's'}"
+
+
+def _xref(entity: Entity, root: str) -> Markup:
+    """``entity|xref(root)``: a link to the entity's page (a filter: sidebars call it thousands of times)."""
+    return Markup('<a class="xref type-{}" href="{}entities/{}.html">{}</a>').format(
+        entity.type, root, entity.id, entity.name)
 
 
 def _longdate(value: dt.date | None) -> str:
