@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .errors import ContentError
 from .highlight import stylesheet
@@ -74,8 +74,8 @@ def _plural(n: int, word: str, words: str | None = None) -> str:
 
 def _xref(entity: Entity, root: str) -> Markup:
     """``entity|xref(root)``: a link to the entity's page (a filter: sidebars call it thousands of times)."""
-    return Markup('<a class="xref type-{}" href="{}entities/{}.html">{}</a>').format(
-        entity.type, root, entity.id, entity.name)
+    return Markup(f'<a class="xref type-{escape(entity.type)}" href="{escape(root)}entities/'
+                  f'{escape(entity.id)}.html">{escape(entity.name)}</a>')
 
 
 def _longdate(value: dt.date | None) -> str:
