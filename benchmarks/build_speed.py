@@ -144,7 +144,7 @@ def table(tools: list[Tool]) -> str:
              for row in rows]
     if len(tools) == 2:
         ours, hugo = (statistics.median(r.wall for r in t.runs) for t in tools)
-        lines.append(f"ratio {tools[0].name}/{tools[1].name}, median wall time: {ours / hugo:.1f}x")
+        lines.append(f"ratio {tools[0].name}/{tools[1].name}, median wall time: {ours / hugo:.2f}")
     return "\n".join(lines)
 
 

@@ -48,5 +48,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.timings:
         for stage, seconds in result.stages.items():
             print(f"  {stage:<18} {seconds:6.2f} s", file=sys.stderr)
-    print(f"built {result.pages} pages into {result.out} in {result.seconds:.2f} s")
+    print(f"{result.pages} pages written, {result.unchanged} unchanged, in {result.seconds:.2f} s: {result.out}")
     return 0

@@ -8,6 +8,7 @@ Everything is read and checked before anything is written.
 from __future__ import annotations
 
 import gc
+import hashlib
 import multiprocessing
 import os
 import sys
@@ -17,15 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from . import __version__
 from .annotate import annotate
 from .config import load_config
 from .errors import BuildFailed, ContentError, Diagnostic
 from .index import build_index
 from .load import load_content
-from .model import Annotated, Article, Document, Entity
+from .model import Annotated, Config
 from .names import NameTable
 from .render import render_site, theme_dir
-from .write import check_output, staging, write_pages
+from .write import check_output, read_stamp, staging, write_pages
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,6 +41,8 @@ class BuildResult:
     pages: int
     warnings: tuple[Diagnostic, ...]
     seconds: float
+    unchanged: int
+    """Pages left as they were: all of them when no input changed, else 0."""
     stages: dict[str, float]
     """Seconds spent in each stage, in order."""
 
@@ -86,6 +90,11 @@ def _build(root: Path, out: Path | None, jobs: int | None) -> BuildResult:
         raise BuildFailed([Diagnostic(config.content_dir, 0, "no content folder: create content/articles/ "
                                       "and content/entities/")])
     check_output(out, root)
+    stamp: dict[str, Any] = {"fingerprint": fingerprint(config)}
+    last = read_stamp(out)
+    if last is not None and last.get("fingerprint") == stamp["fingerprint"]:
+        warnings = tuple(Diagnostic(Path(p), line, message, "warning") for p, line, message in last["warnings"])
+        return BuildResult(out, 0, warnings, time.perf_counter() - started, int(last["pages"]), {})
     articles, entities = load_content(config.content_dir, diagnostics)
     names = NameTable(entities)
     diagnostics += names.warnings
@@ -107,12 +116,29 @@ def _build(root: Path, out: Path | None, jobs: int | None) -> BuildResult:
                         lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None)
     lap("index")
     _shared.update(render=(config, index, annotated_articles, annotated_entities), parts=jobs)
-    with staging(out) as folder:
+    stamp["warnings"] = [[str(d.path), d.line, d.message] for d in warnings]
+    with staging(out, stamp) as folder:
         _shared["folder"] = folder
         count = sum(_map(_render, range(jobs), jobs))
+        stamp["pages"] = count
     _shared.clear()
     lap("render and write")
-    return BuildResult(out, count, warnings, time.perf_counter() - started, stages)
+    return BuildResult(out, count, warnings, time.perf_counter() - started, 0, stages)
+
+
+def fingerprint(config: Config) -> str:
+    """A digest of everything a build reads: the size and mtime of every input file,
+    of the theme, and of site-builder's own code. Equal digests mean equal output."""
+    digest = hashlib.blake2b(f"{__version__}\0{sys.version}".encode())
+    package = Path(__file__).resolve().parent
+    for top in (config.root / "site.toml", config.content_dir, config.root / "templates", theme_dir(config), package):
+        for path in sorted(top.rglob("*")) if top.is_dir() else [top]:
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            digest.update(f"{path}\0{info.st_mtime_ns}\0{info.st_size}\n".encode())
+    return digest.hexdigest()
 
 
 def _annotate(i: int) -> Annotated:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .errors import SiteError
 from .render import Page
@@ -41,12 +43,22 @@ def _safe_target(root: Path, relative: str) -> Path:
     return root.joinpath(*parts)
 
 
+def read_stamp(out: Path) -> dict[str, Any] | None:
+    """What the last build recorded in ``out``'s marker (see staging), or None."""
+    try:
+        stamp = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return stamp if isinstance(stamp, dict) else None
+
+
 @contextlib.contextmanager
-def staging(out: Path) -> Iterator[Path]:
+def staging(out: Path, stamp: dict[str, Any] | None = None) -> Iterator[Path]:
     """A new empty folder beside ``out``; put in place of ``out`` if the block ends without error.
 
     Pages are written into it with ``write_pages`` (from any process); on any
-    error, or if the process is killed, ``out`` is left as it was.
+    error, or if the process is killed, ``out`` is left as it was. ``stamp``
+    is kept in the marker file, for the next build to read.
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -54,7 +66,8 @@ def staging(out: Path) -> Iterator[Path]:
     try:
         os.chmod(folder, 0o755)
         yield folder
-        (folder / MARKER).write_text("This folder is replaced whole by each site-builder build.\n")
+        note = {"note": "This folder is replaced whole by each site-builder build.", **(stamp or {})}
+        (folder / MARKER).write_text(json.dumps(note, indent=1) + "\n", encoding="utf-8")
         _replace(folder, out)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

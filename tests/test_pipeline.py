@@ -245,3 +245,39 @@ def test_parallel_and_single_process_builds_are_identical(tmp_path: Path) -> Non
     files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())
     assert all((one / f).read_bytes() == (two / f).read_bytes() for f in files)
+
+
+def test_rebuild_without_changes_writes_nothing_and_repeats_warnings(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    (project / "content" / "entities" / "moscow-idaho.md").write_text(
+        "---\nname: Moscow\ntype: place\n---\n", encoding="utf-8")  # ambiguous with moscow.md
+    first = build(project)
+    assert first.pages > 20 and first.unchanged == 0 and len(first.warnings) == 1
+    before = {p: p.stat().st_mtime_ns for p in first.out.rglob("*")}
+    again = build(project)
+    assert (again.pages, again.unchanged) == (0, first.pages)
+    assert again.warnings == first.warnings
+    assert {p: p.stat().st_mtime_ns for p in first.out.rglob("*")} == before
+
+
+@pytest.mark.parametrize("change", ["content", "template", "config"])
+def test_any_input_change_rebuilds(tmp_path: Path, change: str) -> None:
+    project = copy_example(tmp_path)
+    build(project)
+    if change == "content":
+        path = project / "content" / "entities" / "moscow.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("description: ", "description: Big. "),
+                        encoding="utf-8")
+    elif change == "template":
+        (project / "templates").mkdir()
+        (project / "templates" / "_macros.html").write_text(
+            (ROOT / "themes" / "default" / "templates" / "_macros.html").read_text(encoding="utf-8"),
+            encoding="utf-8")
+    else:
+        path = project / "site.toml"
+        path.write_text(path.read_text(encoding="utf-8").replace("Annotated News", "Annotated Newz"),
+                        encoding="utf-8")
+    again = build(project)
+    assert again.pages > 20 and again.unchanged == 0
+    if change == "config":
+        assert "Annotated Newz" in (again.out / "index.html").read_text(encoding="utf-8")
