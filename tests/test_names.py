@@ -46,3 +46,28 @@ def test_sentence_at_skips_abbreviations() -> None:
     assert sentence_at(text, text.index("envoy")) == "Mr. Smith met the U.S. envoy."
     assert sentence_at(text, text.index("Who")) == "Then Dr. Who left!"
     assert sentence_at(text, text.index("rained")) == "Finally it rained."
+
+
+def test_a_name_that_cannot_be_matched_is_warned_about() -> None:
+    table = NameTable([entity("dotnet", ".NET", aliases=["DotNet"])])
+    (warning,) = table.warnings
+    assert "'.NET'" in warning.message and "[[...]]" in warning.message
+    assert [m.entity_id for m in table.find("DotNet and .NET", set())] == ["dotnet"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PIECES = ["Kim", "Kim Jong Un", "Kim\nJong Un", "Kim  Jong Un", "Jong", "Un", "U.S.", "U.S.A", "U.N. Security Council",
+          "North Korea", "Korea", "To Lam", "to lam", "Lam", "Georgia", "iphone", "IPHONE", "Conan O\u2019Brien",
+          "Russia's", "Kimberley", " ", ", ", ". ", "\u00a0", "-", "x", "\u0130stanbul"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=30).map("".join))
+def test_candidate_prefilter_finds_what_walking_every_word_finds(text: str) -> None:
+    from site_builder.names import WORD_RE
+    table = NameTable(REGISTRY)
+    fast = table.find(text, set())
+    table._candidates = lambda t: [m.start() for m in WORD_RE.finditer(t)]  # type: ignore[method-assign]
+    assert fast == table.find(text, set())
