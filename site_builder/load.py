@@ -125,15 +125,24 @@ def _stem(path: Path, diagnostics: list[Diagnostic]) -> str | None:
     return stem
 
 
-def load_article(path: Path, diagnostics: list[Diagnostic]) -> Article | None:
-    slug = _stem(path, diagnostics)
+def _front(path: Path, known: tuple[str, ...], diagnostics: list[Diagnostic]) -> tuple[str, Document, _Fields] | None:
+    """A content file's stem, body and front matter fields (unknown keys warned about)."""
+    stem = _stem(path, diagnostics)
     read = read_document(path, diagnostics)
-    if read is None or slug is None:
+    if read is None or stem is None:
         return None
     data, lines, doc = read
+    fields = _Fields(path, data, lines, diagnostics)
+    _known_keys(fields, known)
+    return stem, doc, fields
+
+
+def load_article(path: Path, diagnostics: list[Diagnostic]) -> Article | None:
+    front = _front(path, ARTICLE_KEYS, diagnostics)
+    if front is None:
+        return None
+    slug, doc, f = front
     errors_before = len(diagnostics)
-    f = _Fields(path, data, lines, diagnostics)
-    _known_keys(f, ARTICLE_KEYS)
     title = f.text("title", required=True)
     date = _date(f)
     source = f.text("source")
@@ -159,14 +168,12 @@ def _date(f: _Fields) -> dt.date | None:
 
 
 def load_entity(path: Path, diagnostics: list[Diagnostic]) -> Entity | None:
-    entity_id = _stem(path, diagnostics)
-    read = read_document(path, diagnostics)
-    if read is None or entity_id is None:
+    front = _front(path, ENTITY_KEYS, diagnostics)
+    if front is None:
         return None
-    data, lines, doc = read
+    entity_id, doc, f = front
+    data = f.data
     errors_before = len(diagnostics)
-    f = _Fields(path, data, lines, diagnostics)
-    _known_keys(f, ENTITY_KEYS)
     name = f.text("name", required=True)
     kind = f.text("type") or "thing"
     if kind not in ENTITY_TYPES:
