@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -65,6 +65,7 @@ def build(root: Path, out: Path | None = None, jobs: int | None = None) -> Build
     try:
         return _build(root, out, jobs)
     finally:
+        _shared.clear()
         if enabled:
             gc.enable()
 
@@ -120,8 +121,7 @@ def _build(root: Path, out: Path | None, jobs: int | None) -> BuildResult:
     with staging(out, stamp) as folder:
         _shared["folder"] = folder
         count = sum(_map(_render, range(jobs), jobs))
-        stamp["pages"] = count
-    _shared.clear()
+        stamp["pages"] = count  # staging writes the stamp when the block ends
     lap("render and write")
     return BuildResult(out, count, warnings, time.perf_counter() - started, 0, stages)
 
@@ -154,13 +154,8 @@ def _render(part: int) -> int:
 
 
 def _map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
-    return list(_imap(function, items, jobs))
-
-
-def _imap(function: Callable[[T], R], items: Sequence[T], jobs: int) -> Iterator[R]:
-    """``map`` over forked workers that inherit ``_shared``; in order; in-process for one job."""
+    """``map`` over forked workers that inherit ``_shared``, in order; in-process for one job."""
     if jobs == 1 or len(items) < 2:
-        yield from map(function, items)
-        return
+        return list(map(function, items))
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        yield from pool.imap(function, items, chunksize=max(1, len(items) // (jobs * 8)))
+        return pool.map(function, items, chunksize=max(1, len(items) // (jobs * 8)))
