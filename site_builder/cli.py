@@ -47,6 +47,6 @@ def main(argv: list[str] | None = None) -> int:
         print(warning, file=sys.stderr)
     if args.timings:
         for stage, seconds in result.stages.items():
-            print(f"  {stage:<18} {seconds:6.2f} s", file=sys.stderr)
+            print(f"  {stage:<18} {seconds:6.2f} s")
     print(f"{result.pages} pages written, {result.unchanged} unchanged, in {result.seconds:.2f} s: {result.out}")
     return 0
