@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-BBC_DIR = Path("/work/shared/corpora/bbc")
+BBC_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "bbc"
 BODY_WORDS = 580
 MENTIONS = 15
 MARKER = ".benchmark-corpus"
