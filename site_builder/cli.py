@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -31,18 +32,37 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Progress:
+    """Stage messages on one self-erasing line, only on a terminal (quiet in CI and pipes)."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty() and not os.environ.get("CI")
+
+    def __call__(self, stage: str) -> None:
+        if self.live:
+            print(f"\r\033[K{stage}...", end="", file=sys.stderr, flush=True)
+
+    def clear(self) -> None:
+        if self.live:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    progress = _Progress()
     try:
-        result = build(args.project, args.out, jobs=args.jobs)
+        result = build(args.project, args.out, jobs=args.jobs, progress=progress)
     except BuildFailed as failed:
+        progress.clear()
         for diagnostic in (*failed.warnings, *failed.errors):
             print(diagnostic, file=sys.stderr)
         print(f"site-builder: {failed}; the previous site was left as it was", file=sys.stderr)
         return 1
     except SiteError as err:
+        progress.clear()
         print(f"site-builder: error: {err}", file=sys.stderr)
         return 1
+    progress.clear()
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     if args.timings:

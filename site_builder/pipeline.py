@@ -51,26 +51,28 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def build(root: Path, out: Path | None = None, jobs: int | None = None) -> BuildResult:
+def build(root: Path, out: Path | None = None, jobs: int | None = None,
+          progress: Callable[[str], None] = lambda stage: None) -> BuildResult:
     """Build the site of the project in ``root`` into ``out`` (default ``root/public``).
 
     ``jobs`` worker processes annotate and render (default: one per core;
-    1 runs everything in this process). Raises BuildFailed with every error
-    found; the output is then untouched.
+    1 runs everything in this process). ``progress`` hears what each stage
+    is about to do. Raises BuildFailed with every error found; the output is
+    then untouched.
     """
     # The build makes millions of small objects and no reference cycles worth
     # collecting: the cyclic collector would only rescan them, again and again.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build(root, out, jobs)
+        return _build(root, out, jobs, progress)
     finally:
         _shared.clear()
         if enabled:
             gc.enable()
 
 
-def _build(root: Path, out: Path | None, jobs: int | None) -> BuildResult:
+def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[str], None]) -> BuildResult:
     started = time.perf_counter()
     stages: dict[str, float] = {}
     clock = [started]
@@ -96,12 +98,14 @@ def _build(root: Path, out: Path | None, jobs: int | None) -> BuildResult:
     if last is not None and last.get("fingerprint") == stamp["fingerprint"]:
         warnings = tuple(Diagnostic(Path(p), line, message, "warning") for p, line, message in last["warnings"])
         return BuildResult(out, 0, warnings, time.perf_counter() - started, int(last["pages"]), {})
+    progress("loading content")
     articles, entities = load_content(config.content_dir, diagnostics)
     names = NameTable(entities)
     diagnostics += names.warnings
     lap("load")
     _shared.update(names=names, link_all=config.link == "all", docs=[
         *((a.doc, "../entities/", None) for a in articles), *((e.doc, "", e.id) for e in entities)])
+    progress(f"annotating {len(_shared['docs'])} documents")
     done = _map(_annotate, range(len(_shared["docs"])), jobs)
     annotated_articles = {a.slug: ann for a, ann in zip(articles, done)}
     annotated_entities = {e.id: ann for e, ann in zip(entities, done[len(articles):])}
@@ -113,11 +117,13 @@ def _build(root: Path, out: Path | None, jobs: int | None) -> BuildResult:
     warnings = tuple(d for d in diagnostics if d.level != "error")
     if errors:
         raise BuildFailed(errors, warnings)
+    progress("cross-referencing")
     index = build_index(articles, entities, annotated_articles,
                         lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None)
     lap("index")
     _shared.update(render=(config, index, annotated_articles, annotated_entities), parts=jobs)
     stamp["warnings"] = [[str(d.path), d.line, d.message] for d in warnings]
+    progress(f"rendering {len(articles) + len(entities) + 3} pages")
     with staging(out, stamp) as folder:
         _shared["folder"] = folder
         count = sum(_map(_render, range(jobs), jobs))

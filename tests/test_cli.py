@@ -53,3 +53,13 @@ def test_console_script_builds_the_current_folder(tmp_path: Path) -> None:
     done = subprocess.run([str(script), "build"], cwd=project, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert (project / "public" / "articles" / "russia-north-korea-pact.html").is_file()
+
+
+def test_progress_is_shown_on_a_terminal_and_erased(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    project = example(tmp_path)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["build", str(project)]) == 0
+    err = capsys.readouterr().err
+    assert "annotating" in err and "rendering" in err and err.endswith("\r\033[K")

@@ -281,3 +281,12 @@ def test_any_input_change_rebuilds(tmp_path: Path, change: str) -> None:
     assert again.pages > 20 and again.unchanged == 0
     if change == "config":
         assert "Annotated Newz" in (again.out / "index.html").read_text(encoding="utf-8")
+
+
+def test_progress_hears_each_stage(tmp_path: Path) -> None:
+    heard: list[str] = []
+    result = build(copy_example(tmp_path), progress=heard.append)
+    documents = 1 + len(list((ROOT / "content" / "entities").glob("*.md")))
+    assert heard == ["loading content", f"annotating {documents} documents", "cross-referencing",
+                     f"rendering {documents + 3} pages"]
+    assert result.pages == documents + 3 + 2  # and the two stylesheets
