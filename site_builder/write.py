@@ -88,12 +88,6 @@ def write_pages(pages: Iterable[Page], folder: Path) -> int:
     return count
 
 
-def write_site(pages: Iterable[Page], out: Path) -> int:
-    """Write every page to a new folder, then put it in place of ``out``. Returns the page count."""
-    with staging(out) as folder:
-        return write_pages(pages, folder)
-
-
 def _replace(new: Path, out: Path) -> None:
     if not out.exists():
         os.rename(new, out)

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
 from site_builder.errors import SiteError
 from site_builder.render import Page
-from site_builder.write import MARKER, check_output, write_site
+from site_builder.write import MARKER, check_output, read_stamp, staging, write_pages
+
+
+def write_site(pages: Iterable[Page], out: Path, stamp: dict[str, object] | None = None) -> int:
+    """What the pipeline does, minus the workers."""
+    with staging(out, stamp) as folder:
+        return write_pages(pages, folder)
 
 
 def test_writes_then_replaces_whole(tmp_path: Path) -> None:
@@ -50,3 +56,11 @@ def test_refuses_to_replace_a_folder_it_did_not_make(tmp_path: Path) -> None:
     with pytest.raises(SiteError, match="contains the project"):
         check_output(tmp_path, tmp_path / "project")
     check_output(tmp_path / "new", tmp_path / "project")  # a missing folder is fine
+
+
+def test_stamp_is_kept_in_the_marker(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    assert read_stamp(out) is None
+    write_site([Page("index.html", b"x")], out, {"fingerprint": "abc", "pages": 1})
+    stamp = read_stamp(out)
+    assert stamp is not None and (stamp["fingerprint"], stamp["pages"]) == ("abc", 1)
