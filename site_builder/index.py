@@ -102,7 +102,7 @@ def build_index(articles: list[Article], entities: list[Entity], annotated: Mapp
     credits: dict[str, list[tuple[Article, str]]] = defaultdict(list)
     for article in ordered:
         for role in ("author", "publication"):
-            credited = resolve(getattr(article, role)) if getattr(article, role) else None
+            credited = resolve(name) if (name := getattr(article, role)) else None
             if credited is not None:
                 bylines.setdefault(article.slug, {})[role] = credited
                 credits[credited].append((article, role))

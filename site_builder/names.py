@@ -93,11 +93,12 @@ class NameTable:
             done: set[tuple[str, ...]] = set()
             for spelling, kind in spellings:
                 tokens = tuple(tokenize(spelling))
-                if tokens and not WORD_RE.match(tokens[0]):
+                if not tokens or tokens in done:
+                    continue
+                if not WORD_RE.match(tokens[0]):
                     self.warnings.append(Diagnostic(
                         entity.doc.path, 1, f"the name '{spelling}' does not start with a letter or digit, so "
                         "it is never found in text; link it with [[...]]", level="warning"))
-                if not tokens or not WORD_RE.match(tokens[0]) or tokens in done:
                     continue
                 done.add(tokens)
                 claim = Claim(entity.id, tokens, kind, entity.match_case)

@@ -10,7 +10,7 @@ from site_builder.annotate import annotate
 from site_builder.model import Document
 from site_builder.names import NameTable
 
-from .conftest import FIXTURES, REGISTRY, compact, entity, read_cases
+from .conftest import FIXTURES, compact, entity, read_cases
 
 CASES = read_cases(FIXTURES / "matching.md")
 
