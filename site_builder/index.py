@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +21,7 @@ COOCCURRING_LIMIT = 12
 COMMON = 200
 DENSE = 50
 """Entities in more than COMMON articles and in more than 1 in DENSE articles are
-scored as dense vectors (see _related)."""
+scored as dense vectors (see rank_related)."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class SiteIndex:
     """entity id -> the articles mentioning it, newest first."""
     cooccurring: Mapping[str, tuple[tuple[str, int], ...]]
     """entity id -> (other entity id, articles mentioning both), most first; ties go to
-    the entity mentioned more often in the whole site."""
+    the entity in more articles."""
     related: Mapping[str, tuple[Related, ...]]
     """article slug -> related articles, best first."""
     credits: Mapping[str, tuple[tuple[Article, str], ...]]
@@ -74,30 +74,31 @@ def newest_first(article: Article) -> tuple[bool, int, str, str]:
     return (article.date is None, days, article.title.casefold(), article.slug)
 
 
+Links = tuple[dict[str, tuple[Related, ...]], dict[str, tuple[tuple[str, int], ...]]]
+"""(related articles, co-occurring entities): see link_articles."""
+Linker = Callable[[tuple[Article, ...], Mapping[str, Collection[str]]], Links]
+
+
 def build_index(articles: list[Article], entities: list[Entity], annotated: Mapping[str, Annotated],
-                resolve: Callable[[str], str | None] = lambda name: None) -> SiteIndex:
+                resolve: Callable[[str], str | None] = lambda name: None,
+                link: Linker | None = None) -> SiteIndex:
     """Cross-reference ``articles`` (by slug in ``annotated``) with ``entities``.
 
     ``resolve`` turns an author or publication name into an entity id, if any.
+    ``link`` stands in for ``link_articles`` (the pipeline passes one that
+    remembers its earlier results).
     """
     ordered = tuple(sorted(articles, key=newest_first))
     counts: dict[str, Counter[str]] = {a.slug: Counter(m.entity_id for m in annotated[a.slug].mentions)
                                        for a in ordered}
     appearances: dict[str, list[Appearance]] = defaultdict(list)
-    together: dict[str, Counter[str]] = defaultdict(Counter)
-    """entity -> other entity -> articles mentioning both (itself included, dropped below)"""
     for article in ordered:
         first: dict[str, str] = {}
         for m in annotated[article.slug].mentions:
             if m.sentence:
                 first.setdefault(m.entity_id, m.sentence)
-        mentioned = counts[article.slug]
-        for entity_id, n in mentioned.items():
+        for entity_id, n in counts[article.slug].items():
             appearances[entity_id].append(Appearance(article, n, first.get(entity_id, "")))
-            together[entity_id].update(mentioned.keys())
-    mentions = Counter[str]()
-    for c in counts.values():
-        mentions.update(c)
     bylines: dict[str, dict[str, str]] = {}
     credits: dict[str, list[tuple[Article, str]]] = defaultdict(list)
     for article in ordered:
@@ -106,6 +107,7 @@ def build_index(articles: list[Article], entities: list[Entity], annotated: Mapp
             if credited is not None:
                 bylines.setdefault(article.slug, {})[role] = credited
                 credits[credited].append((article, role))
+    related, cooccurring = (link or link_articles)(ordered, counts)
     return SiteIndex(
         articles=ordered,
         credits={e: tuple(c) for e, c in credits.items()},
@@ -113,19 +115,38 @@ def build_index(articles: list[Article], entities: list[Entity], annotated: Mapp
         entities={e.id: e for e in entities},
         mention_counts={slug: tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for slug, c in counts.items()},
         appearances={e: tuple(a) for e, a in appearances.items()},
-        cooccurring={e: _cooccurring(e, c, mentions) for e, c in together.items()},
-        related=_related(ordered, counts),
+        cooccurring=cooccurring,
+        related=related,
     )
 
 
-def _cooccurring(entity_id: str, together: Counter[str], mentions: Counter[str]) -> tuple[tuple[str, int], ...]:
-    """The entities sharing the most articles with ``entity_id``; ties: the most mentioned."""
-    del together[entity_id]
-    best = heapq.nlargest(COOCCURRING_LIMIT, together.items(), key=lambda kv: (kv[1], mentions[kv[0]]))
-    return tuple(sorted(best, key=lambda kv: (-kv[1], -mentions[kv[0]], kv[0])))
+def link_articles(articles: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]) -> Links:
+    """Related articles and co-occurring entities: the part of the index that depends
+    only on the order of the articles and on which entities each one mentions."""
+    return rank_related(articles, mentioned), cooccurrence(articles, mentioned)
 
 
-def _related(articles: tuple[Article, ...], counts: Mapping[str, Counter[str]]) -> dict[str, tuple[Related, ...]]:
+def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]
+                 ) -> dict[str, tuple[tuple[str, int], ...]]:
+    """entity id -> the entities sharing the most articles with it; ties go to the
+    entity in more articles, then by id."""
+    together: dict[str, Counter[str]] = defaultdict(Counter)
+    df = Counter[str]()
+    for article in articles:
+        ids = tuple(mentioned[article.slug])
+        df.update(ids)
+        for entity_id in ids:
+            together[entity_id].update(ids)
+    result = {}
+    for entity_id, counter in together.items():
+        del counter[entity_id]
+        best = heapq.nlargest(COOCCURRING_LIMIT, counter.items(), key=lambda kv: (kv[1], df[kv[0]]))
+        result[entity_id] = tuple(sorted(best, key=lambda kv: (-kv[1], -df[kv[0]], kv[0])))
+    return result
+
+
+def rank_related(articles: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]
+                 ) -> dict[str, tuple[Related, ...]]:
     """For each article, the others sharing the most entities, each weighted by its rarity (idf).
 
     Exact, and vectorised: an article's scores against all others are one
@@ -134,11 +155,11 @@ def _related(articles: tuple[Article, ...], counts: Mapping[str, Counter[str]]) 
     that most articles mention costs a vector add, not a quadratic walk.
     """
     total = len(articles)
-    entity_ids = sorted({e for c in counts.values() for e in c})
+    entity_ids = sorted({e for c in mentioned.values() for e in c})
     number = {e: k for k, e in enumerate(entity_ids)}
     members: list[list[int]] = [[] for _ in entity_ids]
     for i, article in enumerate(articles):
-        for entity_id in counts[article.slug]:
+        for entity_id in mentioned[article.slug]:
             members[number[entity_id]].append(i)
     postings = [np.array(m, dtype=np.intp) for m in members]
     df = np.array([len(m) for m in members], dtype=np.float64)
@@ -151,7 +172,7 @@ def _related(articles: tuple[Article, ...], counts: Mapping[str, Counter[str]]) 
             dense[k][p] = idf[k]
     result: dict[str, tuple[Related, ...]] = {}
     for i, article in enumerate(articles):
-        mine = sorted((number[e] for e in counts[article.slug]), key=lambda k: (df[k], entity_ids[k]))
+        mine = sorted((number[e] for e in mentioned[article.slug]), key=lambda k: (df[k], entity_ids[k]))
         sparse = [k for k in mine if k not in dense]
         scores: np.ndarray
         if sparse:
@@ -169,6 +190,6 @@ def _related(articles: tuple[Article, ...], counts: Mapping[str, Counter[str]]) 
         best = sorted(((int(j), float(scores[j])) for j in top), key=lambda kv: (-round(kv[1], 9), kv[0]))
         result[article.slug] = tuple(
             Related(articles[j], round(score, 4),
-                    tuple(entity_ids[k] for k in mine if entity_ids[k] in counts[articles[j].slug]))
+                    tuple(entity_ids[k] for k in mine if entity_ids[k] in mentioned[articles[j].slug]))
             for j, score in best)
     return result

@@ -7,6 +7,7 @@ file and line, and loading goes on so that one run reports them all.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -195,14 +196,33 @@ def _new_errors(diagnostics: list[Diagnostic], since: int) -> bool:
     return any(d.level == "error" for d in diagnostics[since:])
 
 
-def _load_all(folder: Path, load: Callable[[Path, list[Diagnostic]], Any],
-              key: Callable[[Any], str], what: str, diagnostics: list[Diagnostic]) -> list[Any]:
+Parse = Callable[[Path, Callable[[Path, list[Diagnostic]], Any]], tuple[Any, list[Diagnostic]]]
+"""Reads one file with a loader: (item or None, its diagnostics). The pipeline
+passes one that remembers files it has read before."""
+
+
+def parse_file(path: Path, load: Callable[[Path, list[Diagnostic]], Any]) -> tuple[Any, list[Diagnostic]]:
+    diagnostics: list[Diagnostic] = []
+    return load(path, diagnostics), diagnostics
+
+
+def markdown_files(folder: Path) -> list[Path]:
+    """The ``.md`` files under ``folder``, in a fixed order; names starting with '_' or '.'
+    are left out (drafts, editor files), and so are folders starting with '.'."""
+    found = []
+    for top, folders, names in os.walk(folder):
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        found += [Path(top, name) for name in sorted(names) if name.endswith(".md") and not name.startswith(("_", "."))]
+    return found
+
+
+def _load_all(folder: Path, load: Callable[[Path, list[Diagnostic]], Any], key: Callable[[Any], str], what: str,
+              diagnostics: list[Diagnostic], parse: Parse) -> list[Any]:
     items: list[Any] = []
     first: dict[str, Path] = {}
-    for path in sorted(folder.rglob("*.md")) if folder.is_dir() else []:
-        if path.name.startswith(("_", ".")):
-            continue
-        item = load(path, diagnostics)
+    for path in markdown_files(folder):
+        item, found = parse(path, load)
+        diagnostics += found
         if item is None:
             continue
         if key(item) in first:
@@ -213,8 +233,11 @@ def _load_all(folder: Path, load: Callable[[Path, list[Diagnostic]], Any],
     return items
 
 
-def load_content(content_dir: Path, diagnostics: list[Diagnostic]) -> tuple[list[Article], list[Entity]]:
+def load_content(content_dir: Path, diagnostics: list[Diagnostic],
+                 parse: Parse = parse_file) -> tuple[list[Article], list[Entity]]:
     """Every article and entity under ``content_dir``; problems go to ``diagnostics``."""
-    articles = _load_all(content_dir / "articles", load_article, lambda a: a.slug, "articles have the slug", diagnostics)
-    entities = _load_all(content_dir / "entities", load_entity, lambda e: e.id, "entities have the id", diagnostics)
+    articles = _load_all(content_dir / "articles", load_article, lambda a: a.slug, "articles have the slug",
+                         diagnostics, parse)
+    entities = _load_all(content_dir / "entities", load_entity, lambda e: e.id, "entities have the id",
+                         diagnostics, parse)
     return articles, entities

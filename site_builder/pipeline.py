@@ -1,48 +1,67 @@
 """The one orchestrator: load -> annotate -> index -> render -> write.
 
-Only this module sequences the stages, collects their diagnostics and times
-the build; the stages themselves are plain functions over the data model.
-Everything is read and checked before anything is written.
+Only this module sequences the stages, collects their diagnostics, times the
+build, runs the worker pool and keeps the cache (``.site-cache/``). The
+stages themselves are plain functions over the data model. Everything is read
+and checked before anything is written.
+
+A build is incremental by keys, not by flags: each parsed file is remembered
+under its stat, each annotation under a digest of its text and of every name
+it could match, each page under a digest of exactly the data its template is
+given. A page whose key is unchanged is hard-linked from the current site
+into the new one instead of being rendered again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
+import io
 import multiprocessing
 import os
+import pickle
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from . import __version__
 from .annotate import annotate
+from .cache import Cache, CacheCorrupt
 from .config import load_config
-from .errors import BuildFailed, ContentError, Diagnostic
-from .index import build_index
-from .load import load_content
-from .model import Annotated, Config
+from .errors import BuildFailed, ContentError, Diagnostic, SiteError
+from .index import Appearance, Links, Related, build_index, link_articles
+from .load import load_content, parse_file
+from .model import Annotated, Article, Config, Document, Entity
 from .names import NameTable
-from .render import render_site, theme_dir
-from .write import check_output, read_stamp, staging, write_pages
+from .render import (
+    PagePlan,
+    make_environment,
+    plan_site,
+    render_page,
+    static_files,
+    theme_dir,
+)
+from .write import Staging, check_output, read_stamp, staging
 
 T = TypeVar("T")
 R = TypeVar("R")
 _shared: dict[str, Any] = {}
 """What worker processes need, set before they fork so that nothing is pickled to them."""
-
-
+CACHE = ".site-cache"
 @dataclass(frozen=True)
 class BuildResult:
     out: Path
     pages: int
+    """Pages written: new or changed."""
     warnings: tuple[Diagnostic, ...]
     seconds: float
     unchanged: int
-    """Pages left as they were: all of them when no input changed, else 0."""
+    """Pages left as they were."""
     stages: dict[str, float]
     """Seconds spent in each stage, in order."""
 
@@ -52,27 +71,39 @@ def default_jobs() -> int:
 
 
 def build(root: Path, out: Path | None = None, jobs: int | None = None,
-          progress: Callable[[str], None] = lambda stage: None) -> BuildResult:
+          progress: Callable[[str], None] = lambda stage: None, cache: bool = True) -> BuildResult:
     """Build the site of the project in ``root`` into ``out`` (default ``root/public``).
 
     ``jobs`` worker processes annotate and render (default: one per core;
     1 runs everything in this process). ``progress`` hears what each stage
-    is about to do. Raises BuildFailed with every error found; the output is
-    then untouched.
+    is about to do. ``cache=False`` ignores and deletes ``.site-cache/`` and
+    renders every page. Raises BuildFailed with every error found; the output
+    is then untouched.
     """
     # The build makes millions of small objects and no reference cycles worth
     # collecting: the cyclic collector would only rescan them, again and again.
     enabled = gc.isenabled()
     gc.disable()
+    store = Cache(root / CACHE)
     try:
-        return _build(root, out, jobs, progress)
+        if not cache:
+            store.clear()
+        try:
+            return _build(root, out, jobs, progress, store, force=not cache)
+        except CacheCorrupt as err:
+            store.clear()  # never trusted: start again from nothing
+            warning = Diagnostic(root / CACHE, 0, f"the build cache was unreadable ({err}); rebuilt it", "warning")
+            result = _build(root, out, jobs, progress, store, force=True)
+            return dataclasses.replace(result, warnings=(warning, *result.warnings))
     finally:
+        store.close()
         _shared.clear()
         if enabled:
             gc.enable()
 
 
-def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[str], None]) -> BuildResult:
+def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[str], None],
+           cache: Cache, force: bool) -> BuildResult:
     started = time.perf_counter()
     stages: dict[str, float] = {}
     clock = [started]
@@ -95,21 +126,33 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     check_output(out, root)
     stamp: dict[str, Any] = {"fingerprint": fingerprint(config)}
     last = read_stamp(out)
-    if last is not None and last.get("fingerprint") == stamp["fingerprint"]:
+    if not force and last is not None and last.get("fingerprint") == stamp["fingerprint"]:
         warnings = tuple(Diagnostic(Path(p), line, message, "warning") for p, line, message in last["warnings"])
         return BuildResult(out, 0, warnings, time.perf_counter() - started, int(last["pages"]), {})
+
     progress("loading content")
-    articles, entities = load_content(config.content_dir, diagnostics)
+    files = _Files(cache)
+    articles, entities = load_content(config.content_dir, diagnostics, files.parse)
     names = NameTable(entities)
     diagnostics += names.warnings
     lap("load")
-    _shared.update(names=names, link_all=config.link == "all", docs=[
-        *((a.doc, "../entities/", None) for a in articles), *((e.doc, "", e.id) for e in entities)])
-    progress(f"annotating {len(_shared['docs'])} documents")
-    done = _map(_annotate, range(len(_shared["docs"])), jobs)
-    annotated_articles = {a.slug: ann for a, ann in zip(articles, done)}
-    annotated_entities = {e.id: ann for e, ann in zip(entities, done[len(articles):])}
+
+    docs = [*((a.doc, "../entities/", None) for a in articles), *((e.doc, "", e.id) for e in entities)]
+    salt = _digest(_code(), config.link, *(repr((e.id, e.name, e.type, e.aliases, e.short_names, e.match_case))
+                                           for e in entities))
+    keys = [_digest(salt, prefix, exclude or "", files.digests[doc.path]) for doc, prefix, exclude in docs]
+    known = {k: pickle.loads(v) for k, v in cache.get("annotated", keys).items()}
+    todo = [i for i, k in enumerate(keys) if k not in known]
+    progress(f"annotating {len(todo)} of {len(docs)} documents")
+    _shared.update(names=names, link_all=config.link == "all",
+                   docs=[(files.document(docs[i][0]), *docs[i][1:]) for i in todo])
+    fresh = dict(zip(todo, _map(_annotate, range(len(todo)), jobs)))
+    cache.put("annotated", ((keys[i], pickle.dumps((a.mentions, a.diagnostics))) for i, a in fresh.items()))
+    cache.put("html", ((keys[i], a.html.encode()) for i, a in fresh.items()))
+    files.save()
+    done = [fresh[i] if i in fresh else Annotated("", *known[keys[i]]) for i in range(len(docs))]
     lap("annotate")
+
     for ann in done:
         diagnostics += ann.diagnostics
     diagnostics.sort(key=lambda d: (str(d.path), d.line))
@@ -118,18 +161,37 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     if errors:
         raise BuildFailed(errors, warnings)
     progress("cross-referencing")
-    index = build_index(articles, entities, annotated_articles,
-                        lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None)
+    index = build_index(articles, entities, {a.slug: ann for a, ann in zip(articles, done)},
+                        lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None,
+                        link=_Links(cache))
     lap("index")
-    _shared.update(render=(config, index, annotated_articles, annotated_entities), parts=jobs)
+
+    plans = plan_site(index)
+    live = last is not None and not force and cache.info("output") == last.get("build")
+    _shared.update(config=config, plans=plans, parts=jobs, cache=cache.folder,
+                   old=dict(_pickled(cache.get("pages", [p.path for p in plans]))) if live else {},
+                   html={keys[i]: a.html for i, a in fresh.items()},
+                   bodies={**{("articles", a.slug): k for a, k in zip(articles, keys)},
+                           **{("entities", e.id): k for e, k in zip(entities, keys[len(articles):])}},
+                   base=_digest(_code(), repr(config), *_templates(config)))
     stamp["warnings"] = [[str(d.path), d.line, d.message] for d in warnings]
-    progress(f"rendering {len(articles) + len(entities) + 3} pages")
+    progress(f"rendering {len(plans)} pages")
     with staging(out, stamp) as folder:
-        _shared["folder"] = folder
-        count = sum(_map(_render, range(jobs), jobs))
-        stamp["pages"] = count  # staging writes the stamp when the block ends
+        _shared.update(staged=Staging(folder, out if live else None))
+        shares = _map(_render, range(jobs), jobs)
+        page_keys = [item for share in shares for item in share]
+        static = [_shared["staged"].write(page) for page in static_files(config)]
+        written = sum(w for _, _, w in page_keys) + sum(static)
+        stamp["pages"] = len(page_keys) + len(static)
+        stamp["build"] = _digest(*sorted(key for _, key, _ in page_keys))
+    # The new site is in place: remember what its pages were made from.
+    cache.put("pages", ((path, pickle.dumps(key)) for path, key, _ in page_keys),
+              drop=cache.keys("pages") - {p for p, _, _ in page_keys})
+    cache.set_info("output", stamp["build"])
+    for ns in ("annotated", "html"):
+        cache.put(ns, (), drop=cache.keys(ns) - set(keys))
     lap("render and write")
-    return BuildResult(out, count, warnings, time.perf_counter() - started, 0, stages)
+    return BuildResult(out, written, warnings, time.perf_counter() - started, stamp["pages"] - written, stages)
 
 
 def fingerprint(config: Config) -> str:
@@ -138,13 +200,161 @@ def fingerprint(config: Config) -> str:
     digest = hashlib.blake2b(f"{__version__}\0{sys.version}".encode())
     package = Path(__file__).resolve().parent
     for top in (config.root / "site.toml", config.content_dir, config.root / "templates", theme_dir(config), package):
-        for path in sorted(top.rglob("*")) if top.is_dir() else [top]:
+        paths = [str(top)]
+        for folder, folders, names in os.walk(top):
+            folders.sort()
+            paths += (os.path.join(folder, name) for name in sorted(names))
+        for path in paths:
             try:
-                info = path.stat()
+                info = os.stat(path)
             except OSError:
                 continue
             digest.update(f"{path}\0{info.st_mtime_ns}\0{info.st_size}\n".encode())
     return digest.hexdigest()
+
+
+def _digest(*parts: str | bytes) -> str:
+    digest = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+_CODE: list[str] = []
+
+
+def _code() -> str:
+    """A digest of site-builder's own source: a new version invalidates everything cached."""
+    if not _CODE:
+        package = Path(__file__).resolve().parent
+        _CODE.append(_digest(__version__, sys.version, *(p.read_bytes() for p in sorted(package.glob("*.py")))))
+    return _CODE[0]
+
+
+def _templates(config: Config) -> list[bytes]:
+    """Names and bytes of every template a page can use."""
+    found: dict[str, Path] = {}
+    for folder in (config.root / "templates", theme_dir(config) / "templates"):
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            if path.is_file():
+                found.setdefault(path.relative_to(folder).as_posix(), path)
+    return [part for name, path in sorted(found.items()) for part in (name.encode(), path.read_bytes())]
+
+
+def _pickled(found: Mapping[str, bytes]) -> list[tuple[str, Any]]:
+    return [(key, pickle.loads(value)) for key, value in found.items()]
+
+
+class _Files:
+    """The load stage's parse hook, remembering each file's result under its stat.
+
+    Remembered results leave out the document body: only annotation reads it,
+    and annotations are cached too; ``document`` reads it again when needed.
+    """
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+        self.known = dict(_pickled(cache.get("files", cache.keys("files"))))
+        self.digests: dict[Path, str] = {}
+        self.new: dict[str, tuple[Any, ...]] = {}
+        self.loaders: dict[Path, Callable[[Path, list[Diagnostic]], Any]] = {}
+
+    def parse(self, path: Path, load: Callable[[Path, list[Diagnostic]], Any]) -> tuple[Any, list[Diagnostic]]:
+        info = path.stat()
+        stat = (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
+        entry = self.known.get(str(path))
+        if entry is None or entry[0] != stat:
+            item, found = parse_file(path, load)
+            doc = getattr(item, "doc", None)
+            digest = _digest(str(doc.path), str(doc.body_line), doc.body) if doc is not None else ""
+            kept = dataclasses.replace(item, doc=dataclasses.replace(doc, body="")) if doc is not None else None
+            self.new[str(path)] = (stat, digest, kept, found)
+            entry = (stat, digest, item, found)
+        self.loaders[path] = load
+        if entry[1]:
+            self.digests[path] = entry[1]
+        return entry[2], list(entry[3])
+
+    def document(self, doc: Document) -> Document:
+        """``doc`` with its body, read again if it was left out."""
+        if doc.body or str(doc.path) in self.new:
+            return doc
+        item, _ = parse_file(doc.path, self.loaders[doc.path])
+        if item is None or item.doc.body_line != doc.body_line:
+            raise SiteError(f"{doc.path} changed during the build; build again")
+        return item.doc  # type: ignore[no-any-return]
+
+    def save(self) -> None:
+        seen = set(map(str, self.digests))
+        self.cache.put("files", ((path, pickle.dumps(entry)) for path, entry in self.new.items()),
+                       drop=set(self.known) - seen - set(self.new))
+
+
+class _Links:
+    """The index stage's link_articles, remembering its last result: it depends only on
+    the order of the articles and on which entities each one mentions."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+
+    def __call__(self, ordered: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]) -> Links:
+        key = _digest(*(f"{a.slug}\0{','.join(sorted(mentioned[a.slug]))}" for a in ordered))
+        found = self.cache.get("links", [key])
+        if key in found:
+            by_slug = {a.slug: a for a in ordered}
+            compact, cooccurring = pickle.loads(found[key])
+            return {slug: tuple(Related(by_slug[other], score, shared) for other, score, shared in ranked)
+                    for slug, ranked in compact.items()}, cooccurring
+        related, cooccurring = link_articles(ordered, mentioned)
+        compact = {slug: tuple((r.article.slug, r.score, r.shared) for r in ranked) for slug, ranked in related.items()}
+        self.cache.put("links", [(key, pickle.dumps((compact, cooccurring)))], drop=self.cache.keys("links"))
+        return related, cooccurring
+
+
+class _KeyPickler(pickle.Pickler):
+    """Pickles a page's data with each article and entity replaced by its card: a digest
+    of every field but the document body (only the page that shows a document, as
+    ``body``, depends on it; that page's key has the document's annotation key).
+    Appearances and related articles, the most numerous, become plain tuples (a
+    shortcut: pickled the ordinary way they would give the same keys, more slowly)."""
+
+    def __init__(self, buffer: io.BytesIO) -> None:
+        super().__init__(buffer, protocol=5)
+        self.fast = True  # no memo: the bytes depend on the values only, not on which objects are shared
+        self.cards: dict[int, str] = {}
+
+    def card(self, obj: Article | Entity) -> str:
+        card = self.cards.get(id(obj))
+        if card is None:
+            card = self.cards[id(obj)] = _digest(pickle.dumps(tuple(str(value.path) if name == "doc" else value
+                                                                    for name, value in vars(obj).items())))
+        return card
+
+    def persistent_id(self, obj: Any) -> Any:
+        kind = type(obj)
+        if kind is Article or kind is Entity:
+            return self.card(obj)
+        if kind is Appearance:
+            return (self.card(obj.article), obj.count, obj.sentence)
+        if kind is Related:
+            return (self.card(obj.article), obj.score, obj.shared)
+        return None
+
+
+class PageKeys:
+    """Page keys: a digest of everything a page is rendered from."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.buffer = io.BytesIO()
+        self.pickler = _KeyPickler(self.buffer)
+
+    def __call__(self, plan: PagePlan, body: str) -> str:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.pickler.dump((plan.path, plan.template, plan.context))
+        return _digest(self.base, body, self.buffer.getvalue())
 
 
 def _annotate(i: int) -> Annotated:
@@ -152,11 +362,37 @@ def _annotate(i: int) -> Annotated:
     return annotate(doc, _shared["names"], link_all=_shared["link_all"], href_prefix=prefix, exclude=exclude)
 
 
-def _render(part: int) -> int:
-    """Render one worker's share of the pages and write them: pages never cross processes."""
-    config, index, articles, entities = _shared["render"]
-    return write_pages(render_site(config, index, articles, entities, part=part, parts=_shared["parts"]),
-                       _shared["folder"])
+def _render(part: int) -> list[tuple[str, str, bool]]:
+    """Render and stage one worker's share of the pages (pages never cross processes);
+    a page whose key is unchanged is linked from the current site instead.
+    Returns (path, key, written) for each page."""
+    plans: list[PagePlan] = _shared["plans"][part::_shared["parts"]]
+    old, bodies, staged = _shared["old"], _shared["bodies"], _shared["staged"]
+    page_key = PageKeys(_shared["base"])
+    done: list[tuple[str, str, bool]] = []
+    todo: list[tuple[PagePlan, str]] = []
+    for plan in plans:
+        body = bodies[plan.body] if plan.body else ""
+        key = page_key(plan, body)
+        if old.get(plan.path) == key and staged.link(plan.path):
+            done.append((plan.path, key, False))
+        else:
+            todo.append((plan, key))
+    html: dict[str, str] = _shared["html"]
+    wanted = [bodies[plan.body] for plan, _ in todo if plan.body and bodies[plan.body] not in html]
+    if wanted:
+        cache = Cache(_shared["cache"])  # a connection of this process's own
+        try:
+            html = {**html, **{k: v.decode() for k, v in cache.get("html", wanted).items()}}
+        finally:
+            cache.close()
+        if not set(wanted) <= html.keys():
+            raise CacheCorrupt("annotated text missing from the cache")
+    env = make_environment(_shared["config"])
+    for plan, key in todo:
+        written = staged.write(render_page(env, _shared["config"], plan, html[bodies[plan.body]] if plan.body else ""))
+        done.append((plan.path, key, written))
+    return done
 
 
 def _map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:

@@ -9,8 +9,7 @@ it never writes (that is the write stage's job).
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from markupsafe import Markup, escape
 from .errors import ContentError
 from .highlight import stylesheet
 from .index import SiteIndex
-from .model import ENTITY_TYPES, Annotated, Article, Config, Entity
+from .model import ENTITY_TYPES, Article, Config, Entity
 
 BUILTIN_THEMES = Path(__file__).resolve().parent / "themes"
 TYPE_LABELS = {"person": "People", "place": "Places", "organization": "Organizations",
@@ -84,8 +83,10 @@ def _longdate(value: dt.date | None) -> str:
 
 def group_by_type(entities: list[tuple[Entity, int]]) -> list[tuple[str, list[tuple[Entity, int]]]]:
     """(type, entries) in the fixed type order, skipping empty types; entries keep their order."""
-    return [(t, [(e, n) for e, n in entities if e.type == t]) for t in ENTITY_TYPES
-            if any(e.type == t for e, _ in entities)]
+    groups: dict[str, list[tuple[Entity, int]]] = {}
+    for entry in entities:
+        groups.setdefault(entry[0].type, []).append(entry)
+    return [(t, groups[t]) for t in ENTITY_TYPES if t in groups]
 
 
 def by_year(articles: tuple[Article, ...]) -> list[tuple[str, list[Article]]]:
@@ -96,51 +97,66 @@ def by_year(articles: tuple[Article, ...]) -> list[tuple[str, list[Article]]]:
     return list(groups.items())
 
 
-def render_site(config: Config, index: SiteIndex, articles: Mapping[str, Annotated],
-                entities: Mapping[str, Annotated], part: int = 0, parts: int = 1) -> Iterator[Page]:
-    """Every page of the site, and the theme's static files.
+@dataclass(frozen=True)
+class PagePlan:
+    """One page to render: everything it shows is in ``context`` or ``body``."""
 
-    With ``parts`` > 1, only every parts-th page starting at ``part``: the
-    share of one of ``parts`` workers rendering the site together.
-    """
-    env = make_environment(config)
+    path: str
+    """Relative to the output folder, '/'-separated."""
+    template: str
+    context: dict[str, Any]
+    """Exactly the data the template gets (besides ``site``, ``root`` and ``body``),
+    so that a digest of it tells whether the page can have changed."""
+    body: tuple[str, str] | None = None
+    """('articles', slug) or ('entities', id): the annotated document shown as ``body``,
+    looked up only when the page is rendered."""
+
+
+def plan_site(index: SiteIndex) -> list[PagePlan]:
+    """Every page of the site (not the static files), in a fixed order."""
     ents = index.entities
-    sequence = itertools.count()
+    articles = index.articles
 
-    def page(path: str, template: str, **context: Any) -> Iterator[Page]:
-        if next(sequence) % parts != part:
-            return
-        root = "../" * path.count("/")
-        html = env.get_template(template).render(site=config, root=root, entities=ents, bylines=index.bylines,
-                                                 **context)
-        yield Page(path, html.encode("utf-8"))
-
-    def top_entities(article: Article, limit: int | None = None) -> list[tuple[Entity, int]]:
+    def sidebar(article: Article, limit: int | None = None) -> list[tuple[Entity, int]]:
         return [(ents[e], n) for e, n in index.mention_counts[article.slug][:limit]]
 
-    yield from page("index.html", "index.html", articles=index.articles[:HOME_LIMIT],
-               more=len(index.articles) > HOME_LIMIT, top_entities=lambda a: top_entities(a, 4))
-    yield from page("articles/index.html", "articles_index.html", articles=index.articles,
-               years=by_year(index.articles))
-    for i, article in enumerate(index.articles):
-        yield from page(f"articles/{article.slug}.html", "article.html", article=article,
-                   body=Markup(articles[article.slug].html),
-                   groups=group_by_type(top_entities(article)), related=index.related[article.slug],
-                   newer=index.articles[i - 1] if i > 0 else None,
-                   older=index.articles[i + 1] if i + 1 < len(index.articles) else None)
+    def bylines(*shown: Article) -> dict[str, Mapping[str, str]]:
+        return {a.slug: index.bylines[a.slug] for a in shown if a.slug in index.bylines}
+
+    home = articles[:HOME_LIMIT]
+    plans = [PagePlan("index.html", "index.html", {
+        "articles": home, "more": len(articles) > HOME_LIMIT, "bylines": bylines(*home),
+        "tops": {a.slug: sidebar(a, 4) for a in home}}),
+        PagePlan("articles/index.html", "articles_index.html", {"articles": articles, "years": by_year(articles)})]
+    for i, article in enumerate(articles):
+        related = index.related[article.slug]
+        plans.append(PagePlan(f"articles/{article.slug}.html", "article.html", {
+            "article": article, "bylines": bylines(article), "groups": group_by_type(sidebar(article)),
+            "related": related, "entities": {e: ents[e] for r in related for e in r.shared},
+            "newer": articles[i - 1] if i > 0 else None,
+            "older": articles[i + 1] if i + 1 < len(articles) else None}, ("articles", article.slug)))
     counts = {e: len(a) for e, a in index.appearances.items()}
     alphabetical = sorted(ents.values(), key=lambda e: (e.name.casefold(), e.id))
-    yield from page("entities/index.html", "entities_index.html",
-               groups=group_by_type([(e, counts.get(e.id, 0)) for e in alphabetical]))
+    plans.append(PagePlan("entities/index.html", "entities_index.html",
+                          {"groups": group_by_type([(e, counts.get(e.id, 0)) for e in alphabetical])}))
     for entity in alphabetical:
-        yield from page(f"entities/{entity.id}.html", "entity.html", entity=entity,
-                   body=Markup(entities[entity.id].html),
-                   appearances=index.appearances.get(entity.id, ()), credits=index.credits.get(entity.id, ()),
-                   cooccurring=[(ents[e], n) for e, n in index.cooccurring.get(entity.id, ())])
-    if part != 0:
-        return
+        plans.append(PagePlan(f"entities/{entity.id}.html", "entity.html", {
+            "entity": entity, "appearances": index.appearances.get(entity.id, ()),
+            "credits": index.credits.get(entity.id, ()),
+            "cooccurring": [(ents[e], n) for e, n in index.cooccurring.get(entity.id, ())]}, ("entities", entity.id)))
+    return plans
+
+
+def render_page(env: jinja2.Environment, config: Config, plan: PagePlan, body: str = "") -> Page:
+    """The page's bytes; ``body`` is the HTML of the document named by ``plan.body``."""
+    html = env.get_template(plan.template).render(site=config, root="../" * plan.path.count("/"),
+                                                  body=Markup(body), **plan.context)
+    return Page(plan.path, html.encode("utf-8"))
+
+
+def static_files(config: Config) -> list[Page]:
+    """The theme's static files, and the code highlighting stylesheet."""
     static = theme_dir(config) / "static"
-    for path in sorted(static.rglob("*")) if static.is_dir() else []:
-        if path.is_file():
-            yield Page(f"static/{path.relative_to(static).as_posix()}", path.read_bytes())
-    yield Page("static/pygments.css", stylesheet().encode("utf-8"))
+    pages = [Page(f"static/{path.relative_to(static).as_posix()}", path.read_bytes())
+             for path in (sorted(static.rglob("*")) if static.is_dir() else []) if path.is_file()]
+    return [*pages, Page("static/pygments.css", stylesheet().encode("utf-8"))]

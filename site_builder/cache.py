@@ -1,0 +1,131 @@
+"""The build cache in ``.site-cache/``: what earlier builds worked out, by key.
+
+Only the pipeline uses it. Entries live in namespaces ('files', 'html', ...)
+under keys that name everything an entry was made from, so an entry is either
+right or absent. Every value carries a checksum: a cache that was truncated,
+corrupted or written by another version raises CacheCorrupt, and the
+pipeline deletes it and builds without it. SQLite (in the standard library)
+gives one file with transactions, so a killed build never leaves half a write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+FORMAT = "site-builder cache 1"
+_CHECK = 16
+"""Bytes of blake2b checksum in front of every stored value."""
+_BATCH = 500
+"""Keys per SELECT (SQLite limits the number of parameters)."""
+
+
+class CacheCorrupt(Exception):
+    """The cache cannot be trusted; delete it and build without it."""
+
+
+class Cache:
+    """Key -> bytes, in namespaces, in one SQLite file. Use one instance per process."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._db: sqlite3.Connection | None = None
+
+    def _open(self) -> sqlite3.Connection:
+        if self._db is None:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                tag = self.folder / "CACHEDIR.TAG"
+                if not tag.exists():
+                    tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n"
+                                   "# site-builder's build cache: safe to delete.\n", encoding="utf-8")
+                db = sqlite3.connect(self.folder / "cache.sqlite", timeout=30, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("CREATE TABLE IF NOT EXISTS entries (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))"
+                           " WITHOUT ROWID")
+                db.execute("CREATE TABLE IF NOT EXISTS info (name TEXT PRIMARY KEY, value TEXT)")
+                row = db.execute("SELECT value FROM info WHERE name = 'format'").fetchone()
+                if row is None:
+                    db.execute("INSERT INTO info VALUES ('format', ?)", (FORMAT,))
+                elif row[0] != FORMAT:
+                    raise CacheCorrupt(f"cache format {row[0]!r}, expected {FORMAT!r}")
+            except sqlite3.Error as err:
+                raise CacheCorrupt(str(err)) from err
+            self._db = db
+        return self._db
+
+    def get(self, ns: str, keys: Iterable[str]) -> dict[str, bytes]:
+        """The stored values of those ``keys`` that are present."""
+        keys = list(keys)
+        found: dict[str, bytes] = {}
+        try:
+            db = self._open()
+            for i in range(0, len(keys), _BATCH):
+                batch = keys[i:i + _BATCH]
+                rows = db.execute(f"SELECT key, value FROM entries WHERE ns = ? AND key IN "
+                                  f"({','.join('?' * len(batch))})", (ns, *batch))
+                for key, value in rows:
+                    found[key] = _checked(value)
+        except sqlite3.Error as err:
+            raise CacheCorrupt(str(err)) from err
+        return found
+
+    def keys(self, ns: str) -> set[str]:
+        try:
+            return {key for (key,) in self._open().execute("SELECT key FROM entries WHERE ns = ?", (ns,))}
+        except sqlite3.Error as err:
+            raise CacheCorrupt(str(err)) from err
+
+    def put(self, ns: str, items: Iterable[tuple[str, bytes]], drop: Iterable[str] = ()) -> None:
+        """Store ``items`` and delete the keys in ``drop``, in one transaction."""
+        try:
+            db = self._open()
+            db.execute("BEGIN")
+            try:
+                db.executemany("DELETE FROM entries WHERE ns = ? AND key = ?", ((ns, key) for key in drop))
+                db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
+                               ((ns, key, _checksum(value) + value) for key, value in items))
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.Error as err:
+            raise CacheCorrupt(str(err)) from err
+
+    def info(self, name: str) -> str | None:
+        try:
+            row = self._open().execute("SELECT value FROM info WHERE name = ?", (name,)).fetchone()
+        except sqlite3.Error as err:
+            raise CacheCorrupt(str(err)) from err
+        return None if row is None else str(row[0])
+
+    def set_info(self, name: str, value: str) -> None:
+        try:
+            self._open().execute("INSERT OR REPLACE INTO info VALUES (?, ?)", (name, value))
+        except sqlite3.Error as err:
+            raise CacheCorrupt(str(err)) from err
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def clear(self) -> None:
+        """Delete the cache (it is rebuilt by the next use)."""
+        self.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _checksum(value: bytes) -> bytes:
+    return hashlib.blake2b(value, digest_size=_CHECK).digest()
+
+
+def _checked(stored: bytes) -> bytes:
+    value = stored[_CHECK:]
+    if len(stored) < _CHECK or _checksum(value) != stored[:_CHECK]:
+        raise CacheCorrupt("a cache entry does not match its checksum")
+    return value

@@ -1,0 +1,166 @@
+"""Incremental builds: after any edit, the site equals a clean build's, and only
+the pages whose bytes changed were written."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from site_builder.pipeline import CACHE, build
+
+from .conftest import ROOT
+from .test_pipeline import copy_example
+
+ARTICLE = "articles/russia-north-korea-pact.html"
+
+
+def snapshot(out: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file but the marker: its bytes and inode (a linked, unchanged file keeps its inode)."""
+    return {p.relative_to(out).as_posix(): (p.read_bytes(), p.stat().st_ino)
+            for p in out.rglob("*") if p.is_file() and p.name != ".site-builder"}
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def second_article(project: Path) -> None:
+    (project / "content" / "articles" / "second.md").write_text(
+        "---\ntitle: Second\ndate: 2024-07-01\n---\nPutin met Kim Jong Un in Pyongyang. Vietnam watched.\n",
+        encoding="utf-8")
+
+
+EDITS: dict[str, tuple[Callable[[Path], None], set[str] | None]] = {
+    # name -> (the edit, the pages it must change; None: too many to list)
+    "entity body": (lambda p: append(p / "content/entities/moscow.md", "\nMore about the city.\n"),
+                    {"entities/moscow.html"}),
+    "entity description": (lambda p: edit(p / "content/entities/moscow.md", "description: ", "description: Big. "),
+                           {"entities/moscow.html", "entities/index.html"}),
+    "article text": (lambda p: append(p / "content/articles/russia-north-korea-pact.md", "\nThe talks went on.\n"),
+                     {ARTICLE}),
+    "quoted sentence": (lambda p: edit(p / "content/articles/russia-north-korea-pact.md", "pact", "treaty"), None),
+    "article mentions": (lambda p: append(p / "content/articles/russia-north-korea-pact.md",
+                                          "\nLater, Moscow spoke again.\n"), None),
+    "new article": (second_article, None),
+    "new entity": (lambda p: (p / "content/entities/seoul.md").write_text(
+        "---\nname: Seoul\ntype: place\n---\n", encoding="utf-8"), None),
+    "template": (lambda p: (p / "templates").mkdir() or (p / "templates/entity.html").write_text(
+        (ROOT / "themes/default/templates/entity.html").read_text(encoding="utf-8").replace(
+            "Mentioned with", "Seen with"), encoding="utf-8"), None),
+    "config": (lambda p: edit(p / "site.toml", "Annotated News", "Annotated Newz"), None),
+}
+
+
+@pytest.mark.parametrize("name", EDITS)
+def test_an_edit_rewrites_exactly_the_pages_it_changes(tmp_path: Path, name: str) -> None:
+    project = copy_example(tmp_path)
+    second_article(project) if name != "new article" else None
+    first = build(project, jobs=2)
+    before = snapshot(first.out)
+    change, expected = EDITS[name]
+    change(project)
+    again = build(project, jobs=2)
+    after = snapshot(again.out)
+    clean = build(project, tmp_path / "clean", jobs=1, cache=False)
+    assert {path: data for path, (data, _) in after.items()} == \
+        {path: data for path, (data, _) in snapshot(clean.out).items()}
+    changed = {path for path in after if path not in before or before[path][0] != after[path][0]}
+    assert changed, "the edit changed nothing"
+    if expected is not None:
+        assert changed == expected
+    if name == "article mentions":  # the count on Moscow's page, and co-occurrence ties it breaks
+        assert {ARTICLE, "entities/moscow.html"} <= changed <= {ARTICLE, *(p for p in after if "/" in p and p.startswith("entities/"))}
+    assert again.pages == len(changed) and again.unchanged == len(after) - len(changed)
+    # Unchanged pages are the very same files (hard links), so sync tools see no change.
+    assert all(after[path][1] == before[path][1] for path in after if path not in changed)
+    if name == "template":
+        assert changed == {p for p, (data, _) in after.items() if b"Seen with" in data}
+    if name == "config":
+        assert changed == {p for p in after if p.endswith(".html")}
+
+
+def test_edits_and_undo_round_trip(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    path = project / "content/articles/russia-north-korea-pact.md"
+    original = path.read_text(encoding="utf-8")
+    first = snapshot(build(project).out)
+    append(path, "\nVietnam again.\n")
+    build(project)
+    path.write_text(original, encoding="utf-8")
+    result = build(project)
+    assert {p: d for p, (d, _) in snapshot(result.out).items()} == {p: d for p, (d, _) in first.items()}
+
+
+def test_a_new_output_folder_gets_every_page(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    first = build(project)
+    other = build(project, tmp_path / "other")
+    assert other.unchanged == 0 and other.pages == first.pages
+    assert {p: d for p, (d, _) in snapshot(other.out).items()} == {p: d for p, (d, _) in snapshot(first.out).items()}
+
+
+def test_a_deleted_page_in_the_output_is_written_again(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    out = build(project).out
+    (out / ARTICLE).unlink()
+    edit(project / "content/entities/moscow.md", "description: ", "description: Big. ")
+    again = build(project)
+    assert (again.out / ARTICLE).is_file()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garble", "flip a value"])
+def test_a_damaged_cache_is_detected_and_rebuilt(tmp_path: Path, damage: str) -> None:
+    project = copy_example(tmp_path)
+    out = build(project).out
+    expected = {p: d for p, (d, _) in snapshot(out).items()}
+    db = project / CACHE / "cache.sqlite"
+    edit(project / "content/entities/moscow.md", "description: ", "description: Big. ")
+    if damage == "flip a value":
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE entries SET value = substr(value, 1, 40) || x'00' || substr(value, 42)"
+                         " WHERE ns = 'files'")
+    else:
+        for leftover in (project / CACHE).glob("cache.sqlite-*"):
+            leftover.unlink()  # the write-ahead log would otherwise repair the damage
+        data = db.read_bytes()
+        db.write_bytes(data[: len(data) // 3] if damage == "truncate" else b"\xff" * 4096 + data[4096:])
+    result = build(project)
+    assert any("cache was unreadable" in w.message for w in result.warnings)
+    expected["entities/moscow.html"] = (out / "entities/moscow.html").read_bytes()
+    expected["entities/index.html"] = (out / "entities/index.html").read_bytes()
+    clean = build(project, tmp_path / "clean", cache=False).out
+    assert {p: d for p, (d, _) in snapshot(out).items()} == {p: d for p, (d, _) in snapshot(clean).items()}
+    assert b"Big. " in expected["entities/moscow.html"]
+    again = build(project)  # the rebuilt cache works
+    assert not any("cache" in w.message for w in again.warnings)
+
+
+def test_the_cache_keeps_only_current_entries(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    path = project / "content/articles/russia-north-korea-pact.md"
+    for word in ("alpha", "beta", "gamma"):
+        append(path, f"\n{word}\n")
+        build(project)
+    documents = 1 + len(list((project / "content/entities").glob("*.md")))
+    with sqlite3.connect(project / CACHE / "cache.sqlite") as conn:
+        counts = dict(conn.execute("SELECT ns, count(*) FROM entries GROUP BY ns").fetchall())
+    assert counts["annotated"] == counts["html"] == counts["files"] == documents
+    assert counts["links"] == 1
+
+
+def test_without_the_cache_every_page_is_written(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    first = build(project)
+    os.utime(project / "site.toml")  # defeat the no-change shortcut
+    again = build(project, cache=False)
+    assert again.pages == first.pages and again.unchanged == 0
