@@ -1,4 +1,4 @@
-"""Clean-build speed of site-builder against Hugo on the same generated corpus.
+"""Build speed of site-builder against Hugo on the same generated corpus: clean builds, then rebuilds.
 
     python benchmarks/build_speed.py --articles 10000 --entities 3000 --runs 3 [--work DIR] [--no-hugo]
 
@@ -23,11 +23,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import corpus  # noqa: E402
+import corpus
 
 CORPUS_FORMAT = 1
 """Bump when corpus.py changes what it writes, so stale work folders are regenerated."""
@@ -39,6 +40,8 @@ class Run:
     cpu: float
     rss_mb: float
     pages: int
+    summary: str = ""
+    """site-builder's summary line: pages written and unchanged."""
 
 
 @dataclass
@@ -116,7 +119,9 @@ def measure(tool: Tool) -> Run:
             path.unlink()
     with tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        child = subprocess.Popen(tool.command, stdout=subprocess.DEVNULL, stderr=err)
+        child = subprocess.Popen(tool.command, stdout=subprocess.PIPE, stderr=err)
+        assert child.stdout is not None
+        output = child.stdout.read().decode(errors="replace")
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -127,7 +132,45 @@ def measure(tool: Tool) -> Run:
     pages = sum(1 for _ in tool.out.rglob("*.html"))
     # ru_maxrss is in KiB on Linux (bytes on macOS).
     rss = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
-    return Run(wall, usage.ru_utime + usage.ru_stime, rss, pages)
+    summary = next((line.split(" in ")[0] for line in output.splitlines() if "pages written" in line), "")
+    return Run(wall, usage.ru_utime + usage.ru_stime, rss, pages, summary)
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def describe(path: Path, text: str) -> None:
+    """Set the entity's one-line description."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines = [line for line in lines if not line.startswith("description:")]
+    lines.insert(1, f"description: {text}")
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def measure_rebuilds(project: Path, command: list[str], out: Path, runs: int) -> list[tuple[str, list[Run]]]:
+    """Rebuild times after each kind of edit (the edits are left in place: the corpus is regenerated
+    when its parameters change, and an edited corpus measures the same)."""
+    article = sorted((project / "content" / "articles").glob("*.md"))[0]
+    entities = sorted((project / "content" / "entities").glob("*.md"))
+    other = entities[0].read_text(encoding="utf-8").split("\nname: ")[1].split("\n")[0]
+    edits: list[tuple[str, Callable[[int], None]]] = [
+        ("no change", lambda i: None),
+        ("one article's text", lambda i: append(article, f"\nA paragraph added in edit {i}.\n")),
+        ("one article gains an entity", lambda i: append(article, f"\nIn edit {i}, {other} was named.\n")),
+        ("one entity's body", lambda i: append(entities[len(entities) // 10], f"\nEdit {i}.\n")),
+        ("one entity's description (rank 10%)", lambda i: describe(entities[len(entities) // 10], f"Edit {i}.")),
+        ("one entity's description (top entity)", lambda i: describe(entities[0], f"Edit {i}.")),
+    ]
+    measure(Tool("site-builder", command, out, [], []))  # the cache and site to rebuild from
+    results = []
+    for name, change in edits:
+        times = []
+        for i in range(runs):
+            change(i)
+            times.append(measure(Tool("site-builder", command, out, [], [])))
+        results.append((name, times))
+    return results
 
 
 def table(tools: list[Tool]) -> str:
@@ -157,6 +200,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", type=Path, help="work folder (default: under the system temp folder)")
     parser.add_argument("--no-hugo", action="store_true", help="measure site-builder only")
+    parser.add_argument("--no-rebuilds", action="store_true", help="measure clean builds only")
     args = parser.parse_args()
 
     work = (args.work or Path(tempfile.gettempdir()) / "site-builder-bench"
@@ -171,7 +215,7 @@ def main() -> int:
     out, site_builder = work / "out-site-builder", find_site_builder()
     print(f"site-builder: {site_builder_version(site_builder)}", file=sys.stderr)
     tools = [Tool("site-builder", [str(site_builder), "build", str(project), "--out", str(out)],
-                  out, [out], [])]
+                  out, [out, project / ".site-cache"], [])]
     if hugo is not None:
         out, cache = work / "out-hugo", work / "hugo-cache"
         tools.append(Tool("hugo", [str(hugo), "--source", str(hugo_src), "--destination", str(out),
@@ -191,6 +235,11 @@ def main() -> int:
           f"{'BBC sentences' if corpus.BBC_DIR.is_dir() else 'built-in words'}; {args.runs} clean builds each, "
           f"{os.cpu_count()} CPUs")
     print(table(tools))
+    if not args.no_rebuilds:
+        print("site-builder rebuilds after an edit (median wall s, pages written / unchanged from the last run):")
+        for name, times in measure_rebuilds(project, tools[0].command, tools[0].out, args.runs):
+            print(f"  {name:<40} {statistics.median(r.wall for r in times):6.2f} s  "
+                  f"{max(r.rss_mb for r in times):5.0f} MB  {times[-1].summary}")
     return 0
 
 

@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-FORMAT = "site-builder cache 1"
+FORMAT = "site-builder cache 2"
 _CHECK = 16
 """Bytes of blake2b checksum in front of every stored value."""
 _BATCH = 500
@@ -28,13 +28,15 @@ class CacheCorrupt(Exception):
 
 
 class Cache:
-    """Key -> bytes, in namespaces, in one SQLite file. Use one instance per process."""
+    """Key -> bytes, in namespaces, in one SQLite file. Use one instance per process.
+    ``Cache(None)`` remembers nothing."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self._db: sqlite3.Connection | None = None
 
     def _open(self) -> sqlite3.Connection:
+        assert self.folder is not None
         if self._db is None:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
@@ -43,17 +45,17 @@ class Cache:
                     tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n"
                                    "# site-builder's build cache: safe to delete.\n", encoding="utf-8")
                 db = sqlite3.connect(self.folder / "cache.sqlite", timeout=30, isolation_level=None)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-                db.execute("CREATE TABLE IF NOT EXISTS entries (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))"
-                           " WITHOUT ROWID")
+                # A rollback journal survives a killed process; without syncs, a power cut can
+                # damage the file, which the checksums and SQLite's own checks then catch.
+                db.execute("PRAGMA synchronous=OFF")
+                db.execute("CREATE TABLE IF NOT EXISTS entries (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))")
                 db.execute("CREATE TABLE IF NOT EXISTS info (name TEXT PRIMARY KEY, value TEXT)")
                 row = db.execute("SELECT value FROM info WHERE name = 'format'").fetchone()
                 if row is None:
                     db.execute("INSERT INTO info VALUES ('format', ?)", (FORMAT,))
                 elif row[0] != FORMAT:
                     raise CacheCorrupt(f"cache format {row[0]!r}, expected {FORMAT!r}")
-            except sqlite3.Error as err:
+            except (sqlite3.Error, OSError) as err:
                 raise CacheCorrupt(str(err)) from err
             self._db = db
         return self._db
@@ -62,6 +64,8 @@ class Cache:
         """The stored values of those ``keys`` that are present."""
         keys = list(keys)
         found: dict[str, bytes] = {}
+        if self.folder is None:
+            return found
         try:
             db = self._open()
             for i in range(0, len(keys), _BATCH):
@@ -69,12 +73,14 @@ class Cache:
                 rows = db.execute(f"SELECT key, value FROM entries WHERE ns = ? AND key IN "
                                   f"({','.join('?' * len(batch))})", (ns, *batch))
                 for key, value in rows:
-                    found[key] = _checked(value)
+                    found[key] = _checked(ns, key, value)
         except sqlite3.Error as err:
             raise CacheCorrupt(str(err)) from err
         return found
 
     def keys(self, ns: str) -> set[str]:
+        if self.folder is None:
+            return set()
         try:
             return {key for (key,) in self._open().execute("SELECT key FROM entries WHERE ns = ?", (ns,))}
         except sqlite3.Error as err:
@@ -82,13 +88,15 @@ class Cache:
 
     def put(self, ns: str, items: Iterable[tuple[str, bytes]], drop: Iterable[str] = ()) -> None:
         """Store ``items`` and delete the keys in ``drop``, in one transaction."""
+        if self.folder is None:
+            return
         try:
             db = self._open()
             db.execute("BEGIN")
             try:
                 db.executemany("DELETE FROM entries WHERE ns = ? AND key = ?", ((ns, key) for key in drop))
                 db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
-                               ((ns, key, _checksum(value) + value) for key, value in items))
+                               ((ns, key, _checksum(ns, key, value) + value) for key, value in items))
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -97,6 +105,8 @@ class Cache:
             raise CacheCorrupt(str(err)) from err
 
     def info(self, name: str) -> str | None:
+        if self.folder is None:
+            return None
         try:
             row = self._open().execute("SELECT value FROM info WHERE name = ?", (name,)).fetchone()
         except sqlite3.Error as err:
@@ -104,6 +114,8 @@ class Cache:
         return None if row is None else str(row[0])
 
     def set_info(self, name: str, value: str) -> None:
+        if self.folder is None:
+            return
         try:
             self._open().execute("INSERT OR REPLACE INTO info VALUES (?, ?)", (name, value))
         except sqlite3.Error as err:
@@ -117,15 +129,19 @@ class Cache:
     def clear(self) -> None:
         """Delete the cache (it is rebuilt by the next use)."""
         self.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _checksum(value: bytes) -> bytes:
-    return hashlib.blake2b(value, digest_size=_CHECK).digest()
+def _checksum(ns: str, key: str, value: bytes) -> bytes:
+    """Covers the key too, so a value can never pass for another's."""
+    digest = hashlib.blake2b(f"{ns}\0{key}\0".encode(), digest_size=_CHECK)
+    digest.update(value)
+    return digest.digest()
 
 
-def _checked(stored: bytes) -> bytes:
+def _checked(ns: str, key: str, stored: bytes) -> bytes:
     value = stored[_CHECK:]
-    if len(stored) < _CHECK or _checksum(value) != stored[:_CHECK]:
+    if len(stored) < _CHECK or _checksum(ns, key, value) != stored[:_CHECK]:
         raise CacheCorrupt("a cache entry does not match its checksum")
     return value

@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("project", nargs="?", default=".", type=Path, metavar="PROJECT_DIR",
                    help="folder holding site.toml and content/ (default: current folder)")
     b.add_argument("--out", type=Path, metavar="DIR", help="write the site here instead of PROJECT_DIR/public")
+    b.add_argument("--clean", action="store_true",
+                   help="ignore and rebuild the cache (.site-cache/), render every page")
     b.add_argument("--timings", action="store_true", help="print the time each stage took")
     b.add_argument("--jobs", "-j", type=int, metavar="N",
                    help="worker processes (default: one per core; 1 gives a single-process build for debugging)")
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     progress = _Progress()
     try:
-        result = build(args.project, args.out, jobs=args.jobs, progress=progress)
+        result = build(args.project, args.out, jobs=args.jobs, progress=progress, cache=not args.clean)
     except BuildFailed as failed:
         progress.clear()
         for diagnostic in (*failed.warnings, *failed.errors):

@@ -23,7 +23,6 @@ import os
 import pickle
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,9 +91,16 @@ def build(root: Path, out: Path | None = None, jobs: int | None = None,
             return _build(root, out, jobs, progress, store, force=not cache)
         except CacheCorrupt as err:
             store.clear()  # never trusted: start again from nothing
-            warning = Diagnostic(root / CACHE, 0, f"the build cache was unreadable ({err}); rebuilt it", "warning")
+            problem = f"the build cache was unreadable ({err}); rebuilt it"
+        try:
             result = _build(root, out, jobs, progress, store, force=True)
-            return dataclasses.replace(result, warnings=(warning, *result.warnings))
+        except CacheCorrupt as err:  # it cannot even be made (a read-only project?): do without
+            store.close()
+            store = Cache(None)
+            problem = f"cannot keep a build cache in {root / CACHE} ({err}); every page was rendered"
+            result = _build(root, out, jobs, progress, store, force=True)
+        warning = Diagnostic(root / CACHE, 0, problem, "warning")
+        return dataclasses.replace(result, warnings=(warning, *result.warnings))
     finally:
         store.close()
         _shared.clear()
@@ -144,11 +150,10 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     known = {k: pickle.loads(v) for k, v in cache.get("annotated", keys).items()}
     todo = [i for i, k in enumerate(keys) if k not in known]
     progress(f"annotating {len(todo)} of {len(docs)} documents")
-    _shared.update(names=names, link_all=config.link == "all",
-                   docs=[(files.document(docs[i][0]), *docs[i][1:]) for i in todo])
-    fresh = dict(zip(todo, _map(_annotate, range(len(todo)), jobs)))
-    cache.put("annotated", ((keys[i], pickle.dumps((a.mentions, a.diagnostics))) for i, a in fresh.items()))
-    cache.put("html", ((keys[i], a.html.encode()) for i, a in fresh.items()))
+    _shared.update(names=names, link_all=config.link == "all", cache=cache.folder,
+                   docs=[(files.document(docs[i][0]), *docs[i][1:], keys[i]) for i in todo])
+    chunks = [(start, min(start + 64, len(todo))) for start in range(0, len(todo), 64)]
+    fresh = dict(zip(todo, (a for share in _map(_annotate, chunks, jobs) for a in share)))
     files.save()
     done = [fresh[i] if i in fresh else Annotated("", *known[keys[i]]) for i in range(len(docs))]
     lap("annotate")
@@ -168,7 +173,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
 
     plans = plan_site(index)
     live = last is not None and not force and cache.info("output") == last.get("build")
-    _shared.update(config=config, plans=plans, parts=jobs, cache=cache.folder,
+    _shared.update(config=config, plans=plans, parts=jobs,
                    old=dict(_pickled(cache.get("pages", [p.path for p in plans]))) if live else {},
                    html={keys[i]: a.html for i, a in fresh.items()},
                    bodies={**{("articles", a.slug): k for a, k in zip(articles, keys)},
@@ -176,7 +181,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
                    base=_digest(_code(), repr(config), *_templates(config)))
     stamp["warnings"] = [[str(d.path), d.line, d.message] for d in warnings]
     progress(f"rendering {len(plans)} pages")
-    with staging(out, stamp) as folder:
+    with staging(out, stamp, background=True) as folder:
         _shared.update(staged=Staging(folder, out if live else None))
         shares = _map(_render, range(jobs), jobs)
         page_keys = [item for share in shares for item in share]
@@ -357,9 +362,18 @@ class PageKeys:
         return _digest(self.base, body, self.buffer.getvalue())
 
 
-def _annotate(i: int) -> Annotated:
-    doc, prefix, exclude = _shared["docs"][i]
-    return annotate(doc, _shared["names"], link_all=_shared["link_all"], href_prefix=prefix, exclude=exclude)
+def _annotate(chunk: tuple[int, int]) -> list[Annotated]:
+    """Annotate some documents and remember the results (each worker writes its own)."""
+    docs = _shared["docs"][chunk[0]:chunk[1]]
+    done = [annotate(doc, _shared["names"], link_all=_shared["link_all"], href_prefix=prefix, exclude=exclude)
+            for doc, prefix, exclude, _ in docs]
+    cache = Cache(_shared["cache"])
+    try:
+        cache.put("annotated", ((key, pickle.dumps((a.mentions, a.diagnostics))) for (*_, key), a in zip(docs, done)))
+        cache.put("html", ((key, a.html.encode()) for (*_, key), a in zip(docs, done)))
+    finally:
+        cache.close()
+    return done
 
 
 def _render(part: int) -> list[tuple[str, str, bool]]:

@@ -164,3 +164,11 @@ def test_without_the_cache_every_page_is_written(tmp_path: Path) -> None:
     os.utime(project / "site.toml")  # defeat the no-change shortcut
     again = build(project, cache=False)
     assert again.pages == first.pages and again.unchanged == 0
+
+
+def test_a_project_where_no_cache_can_be_kept_still_builds(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    (project / CACHE).write_text("not a folder", encoding="utf-8")  # nothing can be made there
+    result = build(project)
+    assert any("cannot keep a build cache" in w.message for w in result.warnings)
+    assert (result.out / ARTICLE).is_file()
