@@ -147,49 +147,73 @@ def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Collecti
 
 def rank_related(articles: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]
                  ) -> dict[str, tuple[Related, ...]]:
-    """For each article, the others sharing the most entities, each weighted by its rarity (idf).
+    """For each article, the others sharing the most entities, each weighted by its rarity (idf)."""
+    ranker = RelatedRanker(articles, mentioned)
+    return ranker.related(ranker.rank(0, len(articles)))
+
+
+Ranked = tuple[tuple[int, float, tuple[str, ...]], ...]
+"""An article's related articles: (index of the other article, score, shared entity ids)."""
+
+
+class RelatedRanker:
+    """What rank_related needs, prepared once, so that worker processes can each rank a
+    slice of the articles (``rank``) and hand back plain data (``related`` makes the objects).
 
     Exact, and vectorised: an article's scores against all others are one
     bincount over the postings of its rarer entities plus one dense vector
     per very common entity (in more than 1 in DENSE articles), so an entity
     that most articles mention costs a vector add, not a quadratic walk.
     """
-    total = len(articles)
-    entity_ids = sorted({e for c in mentioned.values() for e in c})
-    number = {e: k for k, e in enumerate(entity_ids)}
-    members: list[list[int]] = [[] for _ in entity_ids]
-    for i, article in enumerate(articles):
-        for entity_id in mentioned[article.slug]:
-            members[number[entity_id]].append(i)
-    postings = [np.array(m, dtype=np.intp) for m in members]
-    df = np.array([len(m) for m in members], dtype=np.float64)
-    idf = np.log((total + 1) / df) if len(df) else df
-    dense_from = max(COMMON, total // DENSE)
-    dense: dict[int, np.ndarray] = {}
-    for k, p in enumerate(postings):
-        if len(p) > dense_from:
-            dense[k] = np.zeros(total)
-            dense[k][p] = idf[k]
-    result: dict[str, tuple[Related, ...]] = {}
-    for i, article in enumerate(articles):
-        mine = sorted((number[e] for e in mentioned[article.slug]), key=lambda k: (df[k], entity_ids[k]))
-        sparse = [k for k in mine if k not in dense]
-        scores: np.ndarray
-        if sparse:
-            scores = np.bincount(np.concatenate([postings[k] for k in sparse]), minlength=total,
-                                 weights=np.repeat(idf[sparse], df[sparse].astype(np.intp)))
-        else:
-            scores = np.zeros(total)
-        for k in mine:
-            if k in dense:
-                scores += dense[k]
-        scores[i] = 0.0
-        top = np.flatnonzero(scores > 0)
-        if len(top) > RELATED_LIMIT:
-            top = top[np.argpartition(-scores[top], RELATED_LIMIT - 1)[:RELATED_LIMIT]]
-        best = sorted(((int(j), float(scores[j])) for j in top), key=lambda kv: (-round(kv[1], 9), kv[0]))
-        result[article.slug] = tuple(
-            Related(articles[j], round(score, 4),
-                    tuple(entity_ids[k] for k in mine if entity_ids[k] in mentioned[articles[j].slug]))
-            for j, score in best)
-    return result
+
+    def __init__(self, articles: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]) -> None:
+        self.articles, self.mentioned = articles, mentioned
+        total = len(articles)
+        self.entity_ids = sorted({e for c in mentioned.values() for e in c})
+        self.number = {e: k for k, e in enumerate(self.entity_ids)}
+        members: list[list[int]] = [[] for _ in self.entity_ids]
+        for i, article in enumerate(articles):
+            for entity_id in mentioned[article.slug]:
+                members[self.number[entity_id]].append(i)
+        self.postings = [np.array(m, dtype=np.intp) for m in members]
+        self.df = np.array([len(m) for m in members], dtype=np.float64)
+        self.idf = np.log((total + 1) / self.df) if len(self.df) else self.df
+        dense_from = max(COMMON, total // DENSE)
+        self.dense: dict[int, np.ndarray] = {}
+        for k, p in enumerate(self.postings):
+            if len(p) > dense_from:
+                self.dense[k] = np.zeros(total)
+                self.dense[k][p] = self.idf[k]
+
+    def rank(self, start: int, stop: int) -> list[Ranked]:
+        """The related articles of articles[start:stop]."""
+        articles, mentioned, df, idf, dense = self.articles, self.mentioned, self.df, self.idf, self.dense
+        entity_ids, total = self.entity_ids, len(articles)
+        result: list[Ranked] = []
+        for i in range(start, stop):
+            mine = sorted((self.number[e] for e in mentioned[articles[i].slug]), key=lambda k: (df[k], entity_ids[k]))
+            sparse = [k for k in mine if k not in dense]
+            scores: np.ndarray
+            if sparse:
+                scores = np.bincount(np.concatenate([self.postings[k] for k in sparse]), minlength=total,
+                                     weights=np.repeat(idf[sparse], df[sparse].astype(np.intp)))
+            else:
+                scores = np.zeros(total)
+            for k in mine:
+                if k in dense:
+                    scores += dense[k]
+            scores[i] = 0.0
+            top = np.flatnonzero(scores > 0)
+            if len(top) > RELATED_LIMIT:
+                top = top[np.argpartition(-scores[top], RELATED_LIMIT - 1)[:RELATED_LIMIT]]
+            best = sorted(((int(j), float(scores[j])) for j in top), key=lambda kv: (-round(kv[1], 9), kv[0]))
+            result.append(tuple((j, round(score, 4),
+                                 tuple(entity_ids[k] for k in mine if entity_ids[k] in mentioned[articles[j].slug]))
+                                for j, score in best))
+        return result
+
+    def related(self, ranked: list[Ranked]) -> dict[str, tuple[Related, ...]]:
+        """``rank``'s results for every article, in order, as Related objects."""
+        articles = self.articles
+        return {a.slug: tuple(Related(articles[j], score, shared) for j, score, shared in r)
+                for a, r in zip(articles, ranked)}

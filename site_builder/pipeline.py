@@ -33,7 +33,7 @@ from .annotate import annotate
 from .cache import Cache, CacheCorrupt
 from .config import load_config
 from .errors import BuildFailed, ContentError, Diagnostic, SiteError
-from .index import Appearance, Links, Related, build_index, link_articles
+from .index import Appearance, Links, Related, RelatedRanker, build_index, cooccurrence
 from .load import load_content, parse_file
 from .model import Annotated, Article, Config, Document, Entity
 from .names import NameTable
@@ -136,6 +136,9 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         warnings = tuple(Diagnostic(Path(p), line, message, "warning") for p, line, message in last["warnings"])
         return BuildResult(out, 0, warnings, time.perf_counter() - started, int(last["pages"]), {})
 
+    if cache.info("code") != _code():  # made by another version of site-builder: start afresh
+        cache.clear()
+        cache.set_info("code", _code())
     progress("loading content")
     files = _Files(cache)
     articles, entities = load_content(config.content_dir, diagnostics, files.parse)
@@ -168,7 +171,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     progress("cross-referencing")
     index = build_index(articles, entities, {a.slug: ann for a, ann in zip(articles, done)},
                         lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None,
-                        link=_Links(cache))
+                        link=_Links(cache, jobs))
     lap("index")
 
     plans = plan_site(index)
@@ -297,24 +300,32 @@ class _Files:
 
 
 class _Links:
-    """The index stage's link_articles, remembering its last result: it depends only on
-    the order of the articles and on which entities each one mentions."""
+    """The index stage's link_articles, run by the workers (co-occurrence in one, related
+    articles in slices), remembering its last result: that depends only on the order of
+    the articles and on which entities each one mentions."""
 
-    def __init__(self, cache: Cache) -> None:
-        self.cache = cache
+    def __init__(self, cache: Cache, jobs: int) -> None:
+        self.cache, self.jobs = cache, jobs
 
     def __call__(self, ordered: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]) -> Links:
         key = _digest(*(f"{a.slug}\0{','.join(sorted(mentioned[a.slug]))}" for a in ordered))
         found = self.cache.get("links", [key])
+        ranker = _shared["ranker"] = RelatedRanker(ordered, mentioned)
         if key in found:
-            by_slug = {a.slug: a for a in ordered}
-            compact, cooccurring = pickle.loads(found[key])
-            return {slug: tuple(Related(by_slug[other], score, shared) for other, score, shared in ranked)
-                    for slug, ranked in compact.items()}, cooccurring
-        related, cooccurring = link_articles(ordered, mentioned)
-        compact = {slug: tuple((r.article.slug, r.score, r.shared) for r in ranked) for slug, ranked in related.items()}
-        self.cache.put("links", [(key, pickle.dumps((compact, cooccurring)))], drop=self.cache.keys("links"))
-        return related, cooccurring
+            ranked, cooccurring = pickle.loads(found[key])
+        else:
+            step = max(1, -(-len(ordered) // (self.jobs * 4)))
+            parts = _map(_link, [None, *((i, min(i + step, len(ordered))) for i in range(0, len(ordered), step))],
+                         self.jobs)
+            cooccurring, ranked = parts[0], [r for part in parts[1:] for r in part]
+            self.cache.put("links", [(key, pickle.dumps((ranked, cooccurring)))], drop=self.cache.keys("links"))
+        return ranker.related(ranked), cooccurring
+
+
+def _link(part: tuple[int, int] | None) -> Any:
+    """One worker's share of link_articles: co-occurrence (None), or related articles of a slice."""
+    ranker: RelatedRanker = _shared["ranker"]
+    return cooccurrence(ranker.articles, ranker.mentioned) if part is None else ranker.rank(*part)
 
 
 class _KeyPickler(pickle.Pickler):

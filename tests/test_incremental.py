@@ -172,3 +172,14 @@ def test_a_project_where_no_cache_can_be_kept_still_builds(tmp_path: Path) -> No
     result = build(project)
     assert any("cannot keep a build cache" in w.message for w in result.warnings)
     assert (result.out / ARTICLE).is_file()
+
+
+def test_a_cache_from_another_version_is_not_used(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    build(project)
+    with sqlite3.connect(project / CACHE / "cache.sqlite") as conn:
+        conn.execute("UPDATE info SET value = 'another version' WHERE name = 'code'")
+        conn.execute("DELETE FROM entries WHERE ns = 'html'")  # would fail the build if trusted
+    edit(project / "content/entities/moscow.md", "description: ", "description: Big. ")
+    result = build(project)
+    assert result.warnings == () and b"Big. " in (result.out / "entities/moscow.html").read_bytes()
