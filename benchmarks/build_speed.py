@@ -132,7 +132,7 @@ def measure(tool: Tool) -> Run:
     pages = sum(1 for _ in tool.out.rglob("*.html"))
     # ru_maxrss is in KiB on Linux (bytes on macOS).
     rss = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
-    summary = next((line.split(" in ")[0] for line in output.splitlines() if "pages written" in line), "")
+    summary = next((line.split(" in ")[0].rstrip(",") for line in output.splitlines() if "pages written" in line), "")
     return Run(wall, usage.ru_utime + usage.ru_stime, rss, pages, summary)
 
 

@@ -9,6 +9,7 @@ it never writes (that is the write stage's job).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +58,8 @@ def theme_dir(config: Config) -> Path:
 
 def make_environment(config: Config) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader([str(config.root / "templates"), str(theme_dir(config) / "templates")])
-    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+    # auto_reload off: templates do not change during a build, and checking costs a stat per page.
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, auto_reload=False,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["longdate"] = _longdate
     env.filters["plural"] = _plural
@@ -66,9 +68,10 @@ def make_environment(config: Config) -> jinja2.Environment:
     return env
 
 
-def _plural(n: int, word: str, words: str | None = None) -> str:
+@functools.lru_cache(maxsize=4096)
+def _plural(n: int, word: str, words: str | None = None) -> Markup:
     """``3|plural("mention")`` -> '3 mentions'; a filter, as macros are slow in long loops."""
-    return f"{n} {word if n == 1 else words or word + 's'}"
+    return Markup(f"{n} {escape(word if n == 1 else words or word + 's')}")
 
 
 def _xref(entity: Entity, root: str) -> Markup:
@@ -77,8 +80,10 @@ def _xref(entity: Entity, root: str) -> Markup:
                   f'{escape(entity.id)}.html">{escape(entity.name)}</a>')
 
 
-def _longdate(value: dt.date | None) -> str:
-    return f"{value.day} {value:%B %Y}" if value else ""
+@functools.lru_cache(maxsize=65536)
+def _longdate(value: dt.date | None) -> Markup:
+    """'20 June 2024'. Entity pages show thousands of dates, most of them repeated: cached."""
+    return Markup(f"{value.day} {value:%B %Y}" if value else "")
 
 
 def group_by_type(entities: list[tuple[Entity, int]]) -> list[tuple[str, list[tuple[Entity, int]]]]:
