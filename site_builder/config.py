@@ -10,8 +10,9 @@ from pathlib import Path
 from .errors import ContentError
 from .model import LINK_MODES, Config
 
-TOP_KEYS = ("title", "description", "language", "theme", "annotate")
+TOP_KEYS = ("title", "description", "language", "theme", "base_url", "annotate")
 ANNOTATE_KEYS = ("link",)
+BASE_URL = re.compile(r"""https?://[^/\s<>"']+(/[^\s<>"']*)?$""")
 
 
 def closest(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -51,6 +52,12 @@ def load_config(root: Path) -> Config:
     for key, value in data.items():
         if not isinstance(value, str):
             raise ContentError(path, _line_of(text, key), f"'{key}' must be a string")
+    if "base_url" in data:
+        base = data["base_url"]
+        if not BASE_URL.match(base):
+            raise ContentError(path, _line_of(text, "base_url"),
+                               f"base_url must be an http(s) URL such as https://example.org/news/, not {base!r}")
+        data["base_url"] = base if base.endswith("/") else base + "/"
     link = annotate.get("link", "first")
     if link not in LINK_MODES:
         raise ContentError(path, _line_of(text, "link"),

@@ -31,6 +31,9 @@ class Config:
     """Name of a folder under themes/ (the project's own, then the built-in ones)."""
     link: str = "first"
     """``first``: link the first mention of each entity per document; ``all``: every mention."""
+    base_url: str = ""
+    """Where the site is published, ending in '/'. Only when set: canonical links, feeds,
+    sitemap.xml and robots.txt; without it no absolute URL appears (the site relocates)."""
 
     @property
     def content_dir(self) -> Path:

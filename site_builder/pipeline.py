@@ -174,7 +174,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
                         link=_Links(cache, jobs))
     lap("index")
 
-    plans = plan_site(index)
+    plans = plan_site(index, config)
     live = last is not None and not force and cache.info("output") == last.get("build")
     _shared.update(config=config, plans=plans, parts=jobs,
                    old=dict(_pickled(cache.get("pages", [p.path for p in plans]))) if live else {},

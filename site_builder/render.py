@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,10 @@ BUILTIN_THEMES = Path(__file__).resolve().parent / "themes"
 TYPE_LABELS = {"person": "People", "place": "Places", "organization": "Organizations",
                "event": "Events", "work": "Works", "thing": "Other"}
 HOME_LIMIT = 20
+FEED_LIMIT = 50
+UNDATED = "Undated"
+MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,9 @@ def make_environment(config: Config) -> jinja2.Environment:
     env.filters["longdate"] = _longdate
     env.filters["plural"] = _plural
     env.filters["xref"] = _xref
+    env.filters["json_ld"] = _json_ld
+    env.filters["atomdate"] = _atomdate
+    env.globals["month_names"] = MONTHS
     env.globals["type_labels"] = TYPE_LABELS
     return env
 
@@ -95,11 +104,16 @@ def group_by_type(entities: list[tuple[Entity, int]]) -> list[tuple[str, list[tu
 
 
 def by_year(articles: tuple[Article, ...]) -> list[tuple[str, list[Article]]]:
-    """(year, articles) in the given (newest first) order; undated articles under 'Undated'."""
+    """(year, articles) in the given (newest first) order; undated articles under UNDATED."""
     groups: dict[str, list[Article]] = {}
     for article in articles:
-        groups.setdefault(str(article.date.year) if article.date else "Undated", []).append(article)
+        groups.setdefault(str(article.date.year) if article.date else UNDATED, []).append(article)
     return list(groups.items())
+
+
+def _atomdate(value: dt.date | None) -> str:
+    """RFC 3339 timestamp for Atom: the day at midnight UTC (1970 when undated, never the clock)."""
+    return f"{(value or dt.date(1970, 1, 1)).isoformat()}T00:00:00Z"
 
 
 @dataclass(frozen=True)
@@ -117,7 +131,7 @@ class PagePlan:
     looked up only when the page is rendered."""
 
 
-def plan_site(index: SiteIndex) -> list[PagePlan]:
+def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
     """Every page of the site (not the static files), in a fixed order."""
     ents = index.entities
     articles = index.articles
@@ -128,34 +142,145 @@ def plan_site(index: SiteIndex) -> list[PagePlan]:
     def bylines(*shown: Article) -> dict[str, Mapping[str, str]]:
         return {a.slug: index.bylines[a.slug] for a in shown if a.slug in index.bylines}
 
+    base = config.base_url
     home = articles[:HOME_LIMIT]
+    tags = by_tag(articles)
+    years = by_year(articles)
     plans = [PagePlan("index.html", "index.html", {
         "articles": home, "more": len(articles) > HOME_LIMIT, "bylines": bylines(*home),
         "tops": {a.slug: sidebar(a, 4) for a in home}}),
-        PagePlan("articles/index.html", "articles_index.html", {"articles": articles, "years": by_year(articles)})]
+        PagePlan("articles/index.html", "articles_index.html", {"articles": articles, "years": years})]
     for i, article in enumerate(articles):
         related = index.related[article.slug]
+        mentioned = sidebar(article)
         plans.append(PagePlan(f"articles/{article.slug}.html", "article.html", {
-            "article": article, "bylines": bylines(article), "groups": group_by_type(sidebar(article)),
+            "article": article, "bylines": bylines(article), "groups": group_by_type(mentioned),
             "related": related, "entities": {e: ents[e] for r in related for e in r.shared},
             "newer": articles[i - 1] if i > 0 else None,
-            "older": articles[i + 1] if i + 1 < len(articles) else None}, ("articles", article.slug)))
+            "older": articles[i + 1] if i + 1 < len(articles) else None,
+            "tag_slugs": {tag: tag_slug(tag) for tag in article.tags},
+            "ld": article_ld(article, [e for e, _ in mentioned], index.bylines.get(article.slug, {}), ents,
+                             config, f"articles/{article.slug}.html")}, ("articles", article.slug)))
+    for year, items in years:
+        if year == UNDATED:
+            continue
+        months = by_month(items)
+        plans.append(PagePlan(f"articles/{year}/index.html", "archive.html",
+                              {"year": year, "month": None, "months": months}))
+        plans += [PagePlan(f"articles/{year}/{month:02d}.html", "archive.html",
+                           {"year": year, "month": month, "months": [(month, listed)]}) for month, listed in months]
+    if tags:
+        plans.append(PagePlan("tags/index.html", "tags_index.html",
+                              {"tags": sorted(tags.items(), key=lambda kv: (-len(kv[1][1]), kv[0]))}))
+        plans += [PagePlan(f"tags/{slug}.html", "tag.html", {"tag": label, "articles": listed})
+                  for slug, (label, listed) in tags.items()]
     counts = {e: len(a) for e, a in index.appearances.items()}
     alphabetical = sorted(ents.values(), key=lambda e: (e.name.casefold(), e.id))
     plans.append(PagePlan("entities/index.html", "entities_index.html",
                           {"groups": group_by_type([(e, counts.get(e.id, 0)) for e in alphabetical])}))
     for entity in alphabetical:
+        appearances = index.appearances.get(entity.id, ())
         plans.append(PagePlan(f"entities/{entity.id}.html", "entity.html", {
-            "entity": entity, "appearances": index.appearances.get(entity.id, ()),
-            "credits": index.credits.get(entity.id, ()),
-            "cooccurring": [(ents[e], n) for e, n in index.cooccurring.get(entity.id, ())]}, ("entities", entity.id)))
+            "entity": entity, "appearances": appearances, "credits": index.credits.get(entity.id, ()),
+            "cooccurring": [(ents[e], n) for e, n in index.cooccurring.get(entity.id, ())],
+            "ld": entity_ld(entity, config, f"entities/{entity.id}.html")}, ("entities", entity.id)))
+        if base:
+            plans.append(PagePlan(f"entities/{entity.id}.xml", "entity_feed.xml", {
+                "entity": entity, "appearances": appearances[:FEED_LIMIT]}))
+    if base:
+        plans.append(PagePlan("feed.xml", "feed.xml", {"articles": articles[:FEED_LIMIT]}))
+        dates = {f"articles/{a.slug}.html": a.date for a in articles}
+        plans.append(PagePlan("sitemap.xml", "sitemap.xml", {"pages": [
+            (page_url(config, p.path), dates.get(p.path)) for p in plans if p.path.endswith(".html")]}))
+        plans.append(PagePlan("robots.txt", "robots.txt", {}))
     return plans
+
+
+def page_url(config: Config, path: str) -> str:
+    """The absolute URL of a page (needs base_url); folders for index pages."""
+    return config.base_url + (path[: -len("index.html")] if path.endswith("index.html") else path)
+
+
+def tag_slug(tag: str) -> str:
+    return re.sub(r"[^\w]+", "-", tag.casefold()).strip("-")
+
+
+def by_tag(articles: tuple[Article, ...]) -> dict[str, tuple[str, list[Article]]]:
+    """tag slug -> (the tag as first written, its articles newest first), by slug."""
+    tags: dict[str, tuple[str, list[Article]]] = {}
+    for article in articles:
+        for tag in article.tags:
+            if slug := tag_slug(tag):
+                tags.setdefault(slug, (tag, []))[1].append(article)
+    return dict(sorted(tags.items()))
+
+
+def by_month(articles: list[Article]) -> list[tuple[int, list[Article]]]:
+    """(month, articles) of dated articles, in the given (newest first) order."""
+    months: dict[int, list[Article]] = {}
+    for article in articles:
+        if article.date:
+            months.setdefault(article.date.month, []).append(article)
+    return list(months.items())
+
+
+SCHEMA_TYPES = {"person": "Person", "place": "Place", "organization": "Organization", "event": "Event",
+                "work": "CreativeWork", "thing": "Thing"}
+
+
+def entity_ld(entity: Entity, config: Config, path: str | None = None, brief: bool = False) -> dict[str, Any]:
+    """schema.org data for an entity: its type, names, description and sameAs links
+    (``brief``: no aliases or description, for the entities an article mentions)."""
+    data: dict[str, Any] = {"@type": SCHEMA_TYPES[entity.type], "name": entity.name}
+    if entity.aliases and not brief:
+        data["alternateName"] = list(entity.aliases)
+    if entity.description and not brief:
+        data["description"] = entity.description
+    if entity.links:
+        data["sameAs"] = [url for _, url in entity.links]
+    if config.base_url and path:
+        data["url"] = page_url(config, path)
+    return data
+
+
+def article_ld(article: Article, mentioned: list[Entity], bylines: Mapping[str, str],
+               entities: Mapping[str, Entity], config: Config, path: str) -> dict[str, Any]:
+    """schema.org data for an article: a NewsArticle when it names its publication."""
+    data: dict[str, Any] = {"@type": "NewsArticle" if article.publication else "Article",
+                            "headline": article.title}
+    if article.date:
+        data["datePublished"] = article.date.isoformat()
+    if article.summary:
+        data["description"] = article.summary
+    for role in ("author", "publication"):
+        name = getattr(article, role)
+        if not name:
+            continue
+        credited = entities.get(bylines.get(role, ""))
+        entry = entity_ld(credited, config, f"entities/{credited.id}.html", brief=True) if credited else {
+            "@type": "Person" if role == "author" else "Organization", "name": name}
+        data["author" if role == "author" else "publisher"] = entry
+    if article.source:
+        data["isBasedOn"] = article.source
+    if article.tags:
+        data["keywords"] = list(article.tags)
+    if config.base_url:
+        data["url"] = page_url(config, path)
+    data["mentions"] = [entity_ld(e, config, f"entities/{e.id}.html", brief=True) for e in mentioned]
+    return data
+
+
+def _json_ld(data: Mapping[str, Any]) -> Markup:
+    """``data|json_ld``: a JSON-LD object, safe inside <script> (no '<', '>' or '&')."""
+    text = json.dumps({"@context": "https://schema.org", **data}, ensure_ascii=False, indent=None)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 def render_page(env: jinja2.Environment, config: Config, plan: PagePlan, body: str = "") -> Page:
     """The page's bytes; ``body`` is the HTML of the document named by ``plan.body``."""
-    html = env.get_template(plan.template).render(site=config, root="../" * plan.path.count("/"),
-                                                  body=Markup(body), **plan.context)
+    html = env.get_template(plan.template).render(
+        site=config, root="../" * plan.path.count("/"), body=Markup(body), path=plan.path,
+        url=page_url(config, plan.path) if config.base_url else "", **plan.context)
     return Page(plan.path, html.encode("utf-8"))
 
 

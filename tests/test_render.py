@@ -1,0 +1,177 @@
+"""Publishing: feeds, sitemap, robots.txt, canonical links, structured data, tags and archives."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import feedparser
+import pytest
+from bs4 import BeautifulSoup
+
+from site_builder.pipeline import build
+from site_builder.render import SCHEMA_TYPES, tag_slug
+
+from .test_pipeline import ARTICLE, copy_example
+
+BASE = "https://news.example.org/archive/"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = copy_example(tmp_path_factory.mktemp("published"))
+    config = project / "site.toml"
+    config.write_text(f'base_url = "{BASE.rstrip("/")}"\n' + config.read_text(encoding="utf-8"), encoding="utf-8")
+    return build(project).out
+
+
+@pytest.fixture(scope="module")
+def relocatable(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(copy_example(tmp_path_factory.mktemp("relocatable"))).out
+
+
+def soup(site: Path, path: str) -> BeautifulSoup:
+    return BeautifulSoup((site / path).read_text(encoding="utf-8"), "html.parser")
+
+
+def json_ld(site: Path, path: str) -> dict:
+    scripts = soup(site, path).find_all("script", type="application/ld+json")
+    assert len(scripts) == 1, path
+    data = json.loads(scripts[0].string)
+    assert data["@context"] == "https://schema.org"
+    return data
+
+
+def test_site_feed_parses_and_links_every_article(published: Path) -> None:
+    feed = feedparser.parse((published / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.title == "Annotated News"
+    assert feed.feed.link == BASE
+    [entry] = feed.entries
+    assert entry.link == BASE + ARTICLE
+    assert entry.title.startswith("Russia and North Korea sign mutual aid agreement")
+    assert entry.published_parsed[:3] == (2024, 6, 20)
+    assert entry.author == "Jordan Strickler"
+    assert {t.term for t in entry.tags} == {"russia", "north-korea", "diplomacy"}
+
+
+def test_each_entity_has_a_feed_linked_from_its_page(published: Path) -> None:
+    feed = feedparser.parse((published / "entities" / "vladimir-putin.xml").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.title.startswith("Vladimir Putin")
+    [entry] = feed.entries
+    assert entry.link == BASE + ARTICLE
+    assert "Putin" in entry.summary  # the sentence of the first mention
+    page = soup(published, "entities/vladimir-putin.html")
+    feeds = [link["href"] for link in page.find_all("link", rel="alternate", type="application/atom+xml")]
+    assert feeds == ["../feed.xml", "vladimir-putin.xml"]
+    assert page.select_one(".follow a")["href"] == "vladimir-putin.xml"
+
+
+def test_sitemap_lists_every_page_with_absolute_urls(published: Path) -> None:
+    root = ET.parse(published / "sitemap.xml").getroot()
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = [u.findtext("s:loc", namespaces=ns) for u in root.findall("s:url", ns)]
+    pages = sorted(p.relative_to(published).as_posix() for p in published.rglob("*.html"))
+    assert len(locs) == len(pages) == len(set(locs))
+    assert BASE in locs and BASE + "articles/" in locs and BASE + ARTICLE in locs
+    assert all(loc.startswith(BASE) for loc in locs)
+    article = next(u for u in root.findall("s:url", ns) if u.findtext("s:loc", namespaces=ns) == BASE + ARTICLE)
+    assert article.findtext("s:lastmod", namespaces=ns) == "2024-06-20"
+    assert (published / "robots.txt").read_text(encoding="utf-8").splitlines()[-1] == f"Sitemap: {BASE}sitemap.xml"
+
+
+def test_canonical_and_opengraph(published: Path) -> None:
+    page = soup(published, ARTICLE)
+    assert page.find("link", rel="canonical")["href"] == BASE + ARTICLE
+    og = {m["property"]: m["content"] for m in page.find_all("meta", property=True)}
+    assert og["og:url"] == BASE + ARTICLE and og["og:type"] == "article"
+    assert og["og:title"].startswith("Russia and North Korea") and og["article:published_time"] == "2024-06-20"
+    assert soup(published, "index.html").find("link", rel="canonical")["href"] == BASE
+
+
+def test_every_page_has_opengraph(relocatable: Path) -> None:
+    for path in relocatable.rglob("*.html"):
+        og = {m["property"]: m["content"] for m in soup(relocatable, str(path.relative_to(relocatable)))
+              .find_all("meta", property=True)}
+        assert og.get("og:title") and og.get("og:type") and og["og:site_name"] == "Annotated News", path
+
+
+def test_without_base_url_no_absolute_url_of_the_site_appears(relocatable: Path) -> None:
+    for name in ("feed.xml", "sitemap.xml", "robots.txt", "entities/vladimir-putin.xml"):
+        assert not (relocatable / name).exists()
+    allowed = set()  # the links an author wrote: entity links and article sources
+    for path in relocatable.rglob("*.html"):
+        page = soup(relocatable, str(path.relative_to(relocatable)))
+        allowed |= {a["href"] for a in page.select("ul.external a, a.source")}
+    for path in relocatable.rglob("*.html"):
+        page = soup(relocatable, str(path.relative_to(relocatable)))
+        assert page.find("link", rel="canonical") is None and page.find("meta", property="og:url") is None
+        for tag in page.find_all(href=True) + page.find_all(src=True):
+            url = tag.get("href") or tag.get("src")
+            assert not re.match(r"[a-z]+:", url) or url in allowed, (path, url)
+        for script in page.find_all("script", type="application/ld+json"):
+            assert '"url"' not in script.string, path
+
+
+def test_article_structured_data(published: Path) -> None:
+    data = json_ld(published, ARTICLE)
+    assert data["@type"] == "NewsArticle"
+    assert data["headline"].startswith("Russia and North Korea")
+    assert data["datePublished"] == "2024-06-20"
+    assert data["author"]["@type"] == "Person" and data["author"]["name"] == "Jordan Strickler"
+    assert data["publisher"]["name"] == "Hooah"
+    assert data["url"] == BASE + ARTICLE
+    mentions = {m["name"]: m for m in data["mentions"]}
+    assert mentions["Vladimir Putin"]["@type"] == "Person"
+    assert mentions["Vladimir Putin"]["sameAs"] == ["https://en.wikipedia.org/wiki/Vladimir_Putin"]
+    assert mentions["Vladimir Putin"]["url"] == BASE + "entities/vladimir-putin.html"
+    assert mentions["Pyongyang"]["@type"] == "Place"
+    assert mentions["United Nations Security Council"]["@type"] == "Organization"
+    assert {m["@type"] for m in data["mentions"]} <= set(SCHEMA_TYPES.values())
+
+
+def test_entity_structured_data_has_the_schema_type_of_each_entity(published: Path) -> None:
+    for path in (published / "entities").glob("*.html"):
+        if path.name == "index.html":
+            continue
+        data = json_ld(published, f"entities/{path.name}")
+        kind = soup(published, f"entities/{path.name}").select_one(".entity-type")["class"][1].removeprefix("type-")
+        assert data["@type"] == SCHEMA_TYPES[kind]
+        assert data["url"] == BASE + f"entities/{path.name}"
+    putin = json_ld(published, "entities/vladimir-putin.html")
+    assert putin["name"] == "Vladimir Putin" and putin["sameAs"] and putin["description"].startswith("President")
+
+
+def test_structured_data_is_safe_inside_its_script(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    path = project / "content" / "articles" / "russia-north-korea-pact.md"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        'summary: "At', 'summary: "</script><script>alert(1)</script> At'), encoding="utf-8")
+    out = build(project).out
+    html = (out / ARTICLE).read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in html
+    assert json_ld(out, ARTICLE)["description"].startswith("</script><script>alert(1)</script> At")
+
+
+def test_tag_pages_and_index(relocatable: Path) -> None:
+    index = soup(relocatable, "tags/index.html")
+    assert [a.get_text() for a in index.select("ul.tag-list a")] == ["diplomacy", "north-korea", "russia"]
+    page = soup(relocatable, "tags/north-korea.html")
+    assert [a["href"] for a in page.select("ul.date-list a")] == ["../" + ARTICLE]
+    article = soup(relocatable, ARTICLE)
+    assert [a["href"] for a in article.select("p.tags a")] == ["../tags/russia.html", "../tags/north-korea.html",
+                                                              "../tags/diplomacy.html"]
+    assert tag_slug("Human Rights & Law") == "human-rights-law"
+
+
+def test_archive_by_year_and_month(relocatable: Path) -> None:
+    year = soup(relocatable, "articles/2024/index.html")
+    assert year.h1.get_text() == "Articles of 2024"
+    assert year.select_one("#month-6 a")["href"] == "06.html"
+    month = soup(relocatable, "articles/2024/06.html")
+    assert month.h1.get_text() == "Articles of June 2024"
+    assert [a["href"] for a in month.select("ul.date-list a")] == ["../../" + ARTICLE]
+    assert soup(relocatable, "articles/index.html").select_one("#year-2024 a")["href"] == "2024/index.html"
