@@ -9,7 +9,10 @@ from pathlib import Path
 
 from . import __version__
 from .errors import BuildFailed, SiteError
+from .model import ENTITY_TYPES
+from .new import new_article, new_entity
 from .pipeline import build
+from .serve import serve
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +34,27 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--timings", action="store_true", help="print the time each stage took")
     b.add_argument("--jobs", "-j", type=int, metavar="N",
                    help="worker processes (default: one per core; 1 gives a single-process build for debugging)")
+    s = commands.add_parser("serve", help="build, serve on this machine, rebuild and reload on every change",
+                            description="Build the site, serve it over HTTP (on 127.0.0.1 unless told otherwise), "
+                                        "and rebuild on every change under content/, templates/, themes/ or "
+                                        "site.toml; open pages reload themselves, or show the build's errors "
+                                        "while the last good site stays up. Ctrl-C stops.")
+    s.add_argument("project", nargs="?", default=".", type=Path, metavar="PROJECT_DIR",
+                   help="folder holding site.toml and content/ (default: current folder)")
+    s.add_argument("--port", "-p", type=int, default=8000, help="port to listen on (default: 8000; 0: any free one)")
+    s.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1, this machine only)")
+    s.add_argument("--out", type=Path, metavar="DIR", help="build into DIR instead of PROJECT_DIR/public")
+    s.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: one per core)")
+    n = commands.add_parser("new", help="start a new article or entity file",
+                            description="Write content/articles/<slug>.md or content/entities/<id>.md with the "
+                                        "front matter filled in, and print its path. Never overwrites a file.")
+    n.add_argument("kind", choices=("article", "entity"), help="what to make")
+    n.add_argument("title", metavar="TITLE_OR_NAME", help='the article\'s title or the entity\'s name, e.g. "To Lam"')
+    n.add_argument("--type", "-t", dest="entity_type", choices=ENTITY_TYPES, default="thing",
+                   help="the entity's type (default: thing)")
+    n.add_argument("--project", type=Path, default=Path("."), metavar="PROJECT_DIR",
+                   help="folder holding site.toml and content/ (default: current folder)")
     return parser
 
 
@@ -51,6 +75,19 @@ class _Progress:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        if args.command == "new":
+            made = (new_article(args.project, args.title) if args.kind == "article"
+                    else new_entity(args.project, args.title, args.entity_type))
+            print(made)
+            return 0
+        if args.command == "serve":
+            serve(args.project, args.host, args.port, args.out, args.jobs,
+                  report=lambda line: print(line, flush=True))
+            return 0
+    except SiteError as err:
+        print(f"site-builder: error: {err}", file=sys.stderr)
+        return 1
     progress = _Progress()
     try:
         result = build(args.project, args.out, jobs=args.jobs, progress=progress, cache=not args.clean)

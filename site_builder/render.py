@@ -169,11 +169,9 @@ def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
                               {"year": year, "month": None, "months": months}))
         plans += [PagePlan(f"articles/{year}/{month:02d}.html", "archive.html",
                            {"year": year, "month": month, "months": [(month, listed)]}) for month, listed in months]
-    if tags:
-        plans.append(PagePlan("tags/index.html", "tags_index.html",
-                              {"tags": sorted(tags.items(), key=lambda kv: (-len(kv[1][1]), kv[0]))}))
-        plans += [PagePlan(f"tags/{slug}.html", "tag.html", {"tag": label, "articles": listed})
-                  for slug, (label, listed) in tags.items()]
+    plans.append(PagePlan("tags/index.html", "tags_index.html", {"tags": list(tags.items())}))  # in the menu
+    plans += [PagePlan(f"tags/{slug}.html", "tag.html", {"tag": label, "articles": listed})
+              for slug, (label, listed) in tags.items()]
     counts = {e: len(a) for e, a in index.appearances.items()}
     alphabetical = sorted(ents.values(), key=lambda e: (e.name.casefold(), e.id))
     plans.append(PagePlan("entities/index.html", "entities_index.html",
@@ -198,7 +196,7 @@ def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
 
 def page_url(config: Config, path: str) -> str:
     """The absolute URL of a page (needs base_url); folders for index pages."""
-    return config.base_url + (path[: -len("index.html")] if path.endswith("index.html") else path)
+    return config.base_url + path.removesuffix("index.html")
 
 
 def tag_slug(tag: str) -> str:
