@@ -63,3 +63,12 @@ def test_progress_is_shown_on_a_terminal_and_erased(tmp_path: Path, capsys: pyte
     assert main(["build", str(project)]) == 0
     err = capsys.readouterr().err
     assert "annotating" in err and "rendering" in err and err.endswith("\r\033[K")
+
+
+@pytest.mark.parametrize("command", [[], ["build"], ["serve"], ["new"]])
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: site-builder") and len(out.splitlines()) > 5

@@ -25,7 +25,9 @@ pytestmark = pytest.mark.skipif(not (VNU.is_file() and shutil.which("java")),
 def test_example_site_is_valid_html(tmp_path: Path) -> None:
     project = tmp_path / "site"
     shutil.copytree(ROOT / "content", project / "content")
-    shutil.copy(ROOT / "site.toml", project)
+    # With base_url, so that canonical links, feeds links and OpenGraph URLs are checked too.
+    (project / "site.toml").write_text('base_url = "https://news.example.org/"\n'
+                                       + (ROOT / "site.toml").read_text(encoding="utf-8"), encoding="utf-8")
     # A second article with code, a table and raw HTML covers more markup.
     (project / "content" / "articles" / "extra.md").write_text(
         "---\ntitle: Extra\n---\n\n```python\nprint('Kim Jong Un')\n```\n\n| a | b |\n|---|---|\n| Russia | 1 |\n\n"
