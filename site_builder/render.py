@@ -73,6 +73,8 @@ def make_environment(config: Config) -> jinja2.Environment:
     env.filters["json_ld"] = _json_ld
     env.filters["atomdate"] = _atomdate
     env.globals["month_names"] = MONTHS
+    env.globals["article_ld"] = article_ld
+    env.globals["entity_ld"] = entity_ld
     env.globals["type_labels"] = TYPE_LABELS
     return env
 
@@ -159,8 +161,7 @@ def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
             "newer": articles[i - 1] if i > 0 else None,
             "older": articles[i + 1] if i + 1 < len(articles) else None,
             "tag_slugs": {tag: tag_slug(tag) for tag in article.tags},
-            "ld": article_ld(article, [e for e, _ in mentioned], index.bylines.get(article.slug, {}), ents,
-                             config, f"articles/{article.slug}.html")}, ("articles", article.slug)))
+            "credited": {role: ents[e] for role, e in index.bylines.get(article.slug, {}).items()}}, ("articles", article.slug)))
     for year, items in years:
         if year == UNDATED:
             continue
@@ -180,8 +181,7 @@ def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
         appearances = index.appearances.get(entity.id, ())
         plans.append(PagePlan(f"entities/{entity.id}.html", "entity.html", {
             "entity": entity, "appearances": appearances, "credits": index.credits.get(entity.id, ()),
-            "cooccurring": [(ents[e], n) for e, n in index.cooccurring.get(entity.id, ())],
-            "ld": entity_ld(entity, config, f"entities/{entity.id}.html")}, ("entities", entity.id)))
+            "cooccurring": [(ents[e], n) for e, n in index.cooccurring.get(entity.id, ())]}, ("entities", entity.id)))
         if base:
             plans.append(PagePlan(f"entities/{entity.id}.xml", "entity_feed.xml", {
                 "entity": entity, "appearances": appearances[:FEED_LIMIT]}))
@@ -241,9 +241,11 @@ def entity_ld(entity: Entity, config: Config, path: str | None = None, brief: bo
     return data
 
 
-def article_ld(article: Article, mentioned: list[Entity], bylines: Mapping[str, str],
-               entities: Mapping[str, Entity], config: Config, path: str) -> dict[str, Any]:
-    """schema.org data for an article: a NewsArticle when it names its publication."""
+def article_ld(article: Article, groups: list[tuple[str, list[tuple[Entity, int]]]],
+               credited: Mapping[str, Entity], config: Config, path: str) -> dict[str, Any]:
+    """schema.org data for an article: a NewsArticle when it names its publication.
+    (Made while rendering, from the page's own data: kept in every plan, it would cost
+    a gigabyte at 100,000 articles.)"""
     data: dict[str, Any] = {"@type": "NewsArticle" if article.publication else "Article",
                             "headline": article.title}
     if article.date:
@@ -254,8 +256,8 @@ def article_ld(article: Article, mentioned: list[Entity], bylines: Mapping[str, 
         name = getattr(article, role)
         if not name:
             continue
-        credited = entities.get(bylines.get(role, ""))
-        entry = entity_ld(credited, config, f"entities/{credited.id}.html", brief=True) if credited else {
+        entity = credited.get(role)
+        entry = entity_ld(entity, config, f"entities/{entity.id}.html", brief=True) if entity else {
             "@type": "Person" if role == "author" else "Organization", "name": name}
         data["author" if role == "author" else "publisher"] = entry
     if article.source:
@@ -264,7 +266,8 @@ def article_ld(article: Article, mentioned: list[Entity], bylines: Mapping[str, 
         data["keywords"] = list(article.tags)
     if config.base_url:
         data["url"] = page_url(config, path)
-    data["mentions"] = [entity_ld(e, config, f"entities/{e.id}.html", brief=True) for e in mentioned]
+    data["mentions"] = [entity_ld(e, config, f"entities/{e.id}.html", brief=True)
+                        for _, entries in groups for e, _ in entries]
     return data
 
 

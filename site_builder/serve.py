@@ -87,10 +87,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def send_head(self) -> Any:
         path = self.translate_path(self.path)
-        if os.path.isdir(path):
-            if not self.path.split("?")[0].endswith("/"):
-                return super().send_head()  # the standard redirect to the folder
+        if urllib.parse.urlsplit(self.path).path.endswith("/"):
             path = os.path.join(path, "index.html")
+        elif os.path.isdir(path):
+            return super().send_head()  # the standard redirect to the folder
         if not path.endswith(".html"):
             return super().send_head()
         try:

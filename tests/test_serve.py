@@ -135,3 +135,22 @@ def test_a_busy_port_is_a_clear_error(served: tuple[Path, int]) -> None:
     project, port = served
     with pytest.raises(Exception, match="try another --port"):
         make_server(project / "public", "127.0.0.1", port, Builds())
+
+
+def test_a_first_build_that_fails_serves_its_errors(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    article = project / "content" / "articles" / "russia-north-korea-pact.md"
+    article.write_text(article.read_text(encoding="utf-8").replace("title:", "titel:", 1), encoding="utf-8")
+    stop, ready = threading.Event(), threading.Event()
+    address: list[tuple[str, int]] = []
+    thread = threading.Thread(target=serve, kwargs={
+        "root": project, "port": 0, "stop": stop, "report": lambda line: None, "jobs": 1,
+        "ready": lambda where: (address.append(where), ready.set())}, daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(60)
+        status, body = get(address[0][1], "/")
+        assert status == 503 and b"missing required &#x27;title&#x27;" in body and EVENTS.encode() in body
+    finally:
+        stop.set()
+        thread.join(30)
