@@ -16,9 +16,11 @@ visible text is the same with and without annotation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import nh3
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import isLinkClose, isLinkOpen
 from markdown_it.rules_core import StateCore
@@ -206,13 +208,54 @@ _md.inline.ruler.before("link", "entity_ref", _entity_ref)
 _md.core.ruler.push("entities", _entities)
 
 
+_ATTRIBUTES = {tag: set(allowed) for tag, allowed in nh3.ALLOWED_ATTRIBUTES.items()}
+for _tag, _extra in {"*": {"class", "lang", "title", "dir"}, "a": {"data-entity", "rel"},
+                     "th": {"style"}, "td": {"style"}}.items():
+    _ATTRIBUTES[_tag] = _ATTRIBUTES.get(_tag, set()) | _extra
+_UNSAFE = re.compile(r"<\s*(script|iframe|object|embed|style|link|meta|form|base)\b|\bon[a-z]+\s*=|\b"
+                     r"(?:javascript|vbscript|data)\s*:", re.IGNORECASE)
+
+
+def sanitize(html: str) -> str:
+    """Keep the HTML that Markdown and annotation make, and drop scripts, event handlers,
+    ``javascript:`` URLs, frames, styles and forms (nh3: the Rust ammonia sanitizer)."""
+    return nh3.clean(html, attributes=_ATTRIBUTES, link_rel=None, filter_style_properties={"text-align"},
+                     url_schemes={"http", "https", "mailto", "tel"})
+
+
+def _raw_html(tokens: list[Token]) -> list[tuple[int, str]]:
+    """(line, HTML) of every raw HTML block and inline piece, in order."""
+    found, line = [], 0
+    for token in tokens:
+        if token.map:
+            line = token.map[0]
+        if token.type == "html_block":
+            found.append((line, token.content))
+        for child in token.children or ():
+            if child.type == "html_inline":
+                found.append((line, child.content))
+    return found
+
+
 def annotate(doc: Document, names: NameTable, *, link_all: bool = False,
-             href_prefix: str = "", exclude: str | None = None) -> Annotated:
+             href_prefix: str = "", exclude: str | None = None, allow_raw_html: bool = False) -> Annotated:
     """Render ``doc`` to HTML, linking entity mentions to ``href_prefix + id + '.html'``.
 
     ``exclude`` is the entity whose own page this is: it never links to itself.
+    Raw HTML in the Markdown is sanitized unless ``allow_raw_html``.
     """
     st = _State(doc, names, link_all, href_prefix, exclude)
     env: dict[str, Any] = {"site_builder": st}
-    html = _md.render(doc.body, env)
+    tokens = _md.parse(doc.body, env)
+    html = _md.renderer.render(tokens, _md.options, env)
+    raw = _raw_html(tokens) if not allow_raw_html else []
+    if raw:
+        html = sanitize(html)
+        for line, piece in raw:
+            if unsafe := _UNSAFE.search(piece):
+                st.diagnostics.append(Diagnostic(
+                    doc.path, doc.body_line + line,
+                    f"raw HTML with '{unsafe.group().strip()}' was removed (scripts, event handlers, "
+                    "javascript: URLs, frames and forms are); set allow_raw_html = true in site.toml to keep it",
+                    level="warning"))
     return Annotated(html=html, mentions=tuple(st.mentions), diagnostics=tuple(st.diagnostics))

@@ -11,7 +11,7 @@ from . import __version__
 from .errors import BuildFailed, SiteError
 from .model import ENTITY_TYPES
 from .new import new_article, new_entity
-from .pipeline import build
+from .pipeline import build, check
 from .serve import serve
 
 
@@ -34,6 +34,15 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--timings", action="store_true", help="print the time each stage took")
     b.add_argument("--jobs", "-j", type=int, metavar="N",
                    help="worker processes (default: one per core; 1 gives a single-process build for debugging)")
+    c = commands.add_parser("check", help="report every problem a build would find, and more, without building",
+                            description="Read and annotate everything as a build would, write nothing, and "
+                                        "report one finding per line as path:line: level: message: front "
+                                        "matter, unknown or ambiguous [[Name]]s and names, entities no article "
+                                        "mentions, articles that mention no entity, and links that lead to no "
+                                        "page. Exits 1 if there are errors.")
+    c.add_argument("project", nargs="?", default=".", type=Path, metavar="PROJECT_DIR",
+                   help="folder holding site.toml and content/ (default: current folder)")
+    c.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: one per core)")
     s = commands.add_parser("serve", help="build, serve on this machine, rebuild and reload on every change",
                             description="Build the site, serve it over HTTP (on 127.0.0.1 unless told otherwise), "
                                         "and rebuild on every change under content/, templates/, themes/ or "
@@ -81,6 +90,14 @@ def main(argv: list[str] | None = None) -> int:
                     else new_entity(args.project, args.title, args.entity_type))
             print(made)
             return 0
+        if args.command == "check":
+            found = check(args.project, jobs=args.jobs)
+            for finding in found:
+                print(finding)
+            errors = sum(f.level == "error" for f in found)
+            print(f"{errors} error{'s' if errors != 1 else ''}, {len(found) - errors} "
+                  f"warning{'s' if len(found) - errors != 1 else ''}", file=sys.stderr)
+            return 1 if errors else 0
         if args.command == "serve":
             serve(args.project, args.host, args.port, args.out, args.jobs,
                   report=lambda line: print(line, flush=True))

@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import ContentError
 from .model import LINK_MODES, Config
 
-TOP_KEYS = ("title", "description", "language", "theme", "base_url", "annotate")
+TOP_KEYS = ("title", "description", "language", "theme", "base_url", "allow_raw_html", "annotate")
 ANNOTATE_KEYS = ("link",)
 BASE_URL = re.compile(r"""https?://[^/\s<>"']+(/[^\s<>"']*)?$""")
 
@@ -50,7 +50,10 @@ def load_config(root: Path) -> Config:
             raise ContentError(path, _line_of(text, key),
                                f"unknown key 'annotate.{key}'{closest(key, ANNOTATE_KEYS)}")
     for key, value in data.items():
-        if not isinstance(value, str):
+        if key == "allow_raw_html":
+            if not isinstance(value, bool):
+                raise ContentError(path, _line_of(text, key), "'allow_raw_html' must be true or false")
+        elif not isinstance(value, str):
             raise ContentError(path, _line_of(text, key), f"'{key}' must be a string")
     if "base_url" in data:
         base = data["base_url"]

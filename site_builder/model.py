@@ -31,6 +31,9 @@ class Config:
     """Name of a folder under themes/ (the project's own, then the built-in ones)."""
     link: str = "first"
     """``first``: link the first mention of each entity per document; ``all``: every mention."""
+    allow_raw_html: bool = False
+    """Keep raw HTML in Markdown as written; by default it is sanitized (no scripts,
+    event handlers, javascript: URLs, frames or forms)."""
     base_url: str = ""
     """Where the site is published, ending in '/'. Only when set: canonical links, feeds,
     sitemap.xml and robots.txt; without it no absolute URL appears (the site relocates)."""

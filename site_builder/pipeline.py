@@ -31,9 +31,18 @@ from typing import Any, TypeVar
 from . import __version__
 from .annotate import annotate
 from .cache import Cache, CacheCorrupt
+from .check import findings
 from .config import load_config
 from .errors import BuildFailed, ContentError, Diagnostic, SiteError
-from .index import Appearance, Links, Related, RelatedRanker, build_index, cooccurrence
+from .index import (
+    Appearance,
+    Links,
+    Related,
+    RelatedRanker,
+    SiteIndex,
+    build_index,
+    cooccurrence,
+)
 from .load import load_content, parse_file
 from .model import Annotated, Article, Config, Document, Entity
 from .names import NameTable
@@ -136,43 +145,12 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         warnings = tuple(Diagnostic(Path(p), line, message, "warning") for p, line, message in last["warnings"])
         return BuildResult(out, 0, warnings, time.perf_counter() - started, int(last["pages"]), {})
 
-    if cache.info("code") != _code():  # made by another version of site-builder: start afresh
-        cache.clear()
-        cache.set_info("code", _code())
-    progress("loading content")
-    files = _Files(cache)
-    articles, entities = load_content(config.content_dir, diagnostics, files.parse)
-    names = NameTable(entities)
-    diagnostics += names.warnings
-    lap("load")
-
-    docs = [*((a.doc, "../entities/", None) for a in articles), *((e.doc, "", e.id) for e in entities)]
-    salt = _digest(_code(), config.link, *(repr((e.id, e.name, e.type, e.aliases, e.short_names, e.match_case))
-                                           for e in entities))
-    keys = [_digest(salt, prefix, exclude or "", files.digests[doc.path]) for doc, prefix, exclude in docs]
-    known = {k: pickle.loads(v) for k, v in cache.get("annotated", keys).items()}
-    todo = [i for i, k in enumerate(keys) if k not in known]
-    progress(f"annotating {len(todo)} of {len(docs)} documents")
-    _shared.update(names=names, link_all=config.link == "all", cache=cache.folder,
-                   docs=[(files.document(docs[i][0]), *docs[i][1:], keys[i]) for i in todo])
-    chunks = [(start, min(start + 64, len(todo))) for start in range(0, len(todo), 64)]
-    fresh = dict(zip(todo, (a for share in _map(_annotate, chunks, jobs) for a in share)))
-    files.save()
-    done = [fresh[i] if i in fresh else Annotated("", *known[keys[i]]) for i in range(len(docs))]
-    lap("annotate")
-
-    for ann in done:
-        diagnostics += ann.diagnostics
-    diagnostics.sort(key=lambda d: (str(d.path), d.line))
-    errors = [d for d in diagnostics if d.level == "error"]
-    warnings = tuple(d for d in diagnostics if d.level != "error")
+    found = _analyse(config, cache, jobs, progress, lap)
+    errors = [d for d in found.diagnostics if d.level == "error"]
+    warnings = tuple(d for d in found.diagnostics if d.level != "error")
     if errors:
         raise BuildFailed(errors, warnings)
-    progress("cross-referencing")
-    index = build_index(articles, entities, {a.slug: ann for a, ann in zip(articles, done)},
-                        lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None,
-                        link=_Links(cache, jobs))
-    lap("index")
+    articles, entities, keys, fresh, index = found.articles, found.entities, found.keys, found.fresh, found.index
 
     plans = plan_site(index, config)
     live = last is not None and not force and cache.info("output") == last.get("build")
@@ -200,6 +178,99 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         cache.put(ns, (), drop=cache.keys(ns) - set(keys))
     lap("render and write")
     return BuildResult(out, written, warnings, time.perf_counter() - started, stamp["pages"] - written, stages)
+
+
+@dataclass
+class _Analysis:
+    """Everything read and worked out before a page is rendered."""
+
+    articles: list[Article]
+    entities: list[Entity]
+    keys: list[str]
+    """Annotation key of each document: articles, then entities."""
+    fresh: dict[int, Annotated]
+    """Documents annotated in this run (with their HTML), by position."""
+    index: SiteIndex
+    diagnostics: list[Diagnostic]
+    """Every error and warning, by file and line."""
+
+
+def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], None],
+             lap: Callable[[str], None] = lambda stage: None) -> _Analysis:
+    """Load, annotate and index, through the cache; diagnostics are collected, never raised."""
+    diagnostics: list[Diagnostic] = []
+    if cache.info("code") != _code():  # made by another version of site-builder: start afresh
+        cache.clear()
+        cache.set_info("code", _code())
+    progress("loading content")
+    files = _Files(cache)
+    articles, entities = load_content(config.content_dir, diagnostics, files.parse)
+    names = NameTable(entities)
+    diagnostics += names.warnings
+    lap("load")
+
+    docs = [*((a.doc, "../entities/", None) for a in articles), *((e.doc, "", e.id) for e in entities)]
+    salt = _digest(_code(), config.link, str(config.allow_raw_html), *(repr((e.id, e.name, e.type, e.aliases, e.short_names, e.match_case))
+                                           for e in entities))
+    keys = [_digest(salt, prefix, exclude or "", files.digests[doc.path]) for doc, prefix, exclude in docs]
+    known = {k: pickle.loads(v) for k, v in cache.get("annotated", keys).items()}
+    todo = [i for i, k in enumerate(keys) if k not in known]
+    progress(f"annotating {len(todo)} of {len(docs)} documents")
+    _shared.update(names=names, link_all=config.link == "all", raw=config.allow_raw_html, cache=cache.folder,
+                   docs=[(files.document(docs[i][0]), *docs[i][1:], keys[i]) for i in todo])
+    chunks = [(start, min(start + 64, len(todo))) for start in range(0, len(todo), 64)]
+    fresh = dict(zip(todo, (a for share in _map(_annotate, chunks, jobs) for a in share)))
+    files.save()
+    done = [fresh[i] if i in fresh else Annotated("", *known[keys[i]]) for i in range(len(docs))]
+    lap("annotate")
+
+    for ann in done:
+        diagnostics += ann.diagnostics
+    diagnostics.sort(key=lambda d: (str(d.path), d.line))
+    progress("cross-referencing")
+    index = build_index(articles, entities, {a.slug: ann for a, ann in zip(articles, done)},
+                        lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None,
+                        link=_Links(cache, jobs))
+    lap("index")
+
+    return _Analysis(articles, entities, keys, fresh, index, diagnostics)
+
+
+def check(root: Path, jobs: int | None = None, progress: Callable[[str], None] = lambda stage: None
+          ) -> list[Diagnostic]:
+    """Every finding a build would report, and more (see check.findings), without building."""
+    try:
+        config = load_config(root)
+        theme_dir(config)
+    except ContentError as err:
+        return [err.diagnostic]
+    if not config.content_dir.is_dir():
+        return [Diagnostic(config.content_dir, 0, "no content folder: create content/articles/ and content/entities/")]
+    jobs = max(1, jobs or default_jobs()) if sys.platform == "linux" else 1
+    enabled = gc.isenabled()
+    gc.disable()
+    cache = Cache(root / CACHE)
+    try:
+        try:
+            found = _analyse(config, cache, jobs, progress)
+            html = {k: v.decode() for k, v in cache.get("html", found.keys).items()}
+        except CacheCorrupt:
+            cache.clear()
+            cache = Cache(None)
+            found = _analyse(config, cache, jobs, progress)
+            html = {}
+        html.update({found.keys[i]: a.html for i, a in found.fresh.items()})
+        pages = {plan.path for plan in plan_site(found.index, config)} | {p.path for p in static_files(config)}
+        documents = [*((f"articles/{a.slug}.html", a.doc) for a in found.articles),
+                     *((f"entities/{e.id}.html", e.doc) for e in found.entities)]
+        extra = findings(found.index, [(path, doc, html.get(key, "")) for (path, doc), key in
+                                       zip(documents, found.keys)], pages)
+    finally:
+        cache.close()
+        _shared.clear()
+        if enabled:
+            gc.enable()
+    return sorted(found.diagnostics + extra, key=lambda d: (str(d.path), d.line, d.message))
 
 
 def fingerprint(config: Config) -> str:
@@ -376,8 +447,8 @@ class PageKeys:
 def _annotate(chunk: tuple[int, int]) -> list[Annotated]:
     """Annotate some documents and remember the results (each worker writes its own)."""
     docs = _shared["docs"][chunk[0]:chunk[1]]
-    done = [annotate(doc, _shared["names"], link_all=_shared["link_all"], href_prefix=prefix, exclude=exclude)
-            for doc, prefix, exclude, _ in docs]
+    done = [annotate(doc, _shared["names"], link_all=_shared["link_all"], href_prefix=prefix, exclude=exclude,
+                     allow_raw_html=_shared["raw"]) for doc, prefix, exclude, _ in docs]
     cache = Cache(_shared["cache"])
     try:
         cache.put("annotated", ((key, pickle.dumps((a.mentions, a.diagnostics))) for (*_, key), a in zip(docs, done)))

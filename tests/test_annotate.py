@@ -117,3 +117,39 @@ def test_property_text_unchanged_and_links_never_nested(names: NameTable, source
     soup = BeautifulSoup(annotated.html, "html.parser")
     assert not soup.select("a a")
     assert all(a.get("href", "").endswith(".html") for a in soup.select("a.entity"))
+
+
+UNSAFE = [
+    ("<script>alert(1)</script>\n", "<script", "<script"),
+    ('<a href="javascript:alert(1)">x</a>\n', "javascript:", "javascript:"),
+    ("<img src=x.png onerror=alert(1)>\n", "onerror", "onerror="),
+    ('<iframe src="https://evil.example/"></iframe>\n', "<iframe", "<iframe"),
+    ("Text <b onclick=\"steal()\">bold</b> text.\n", "onclick", "onclick="),
+    ('<form action="/x"><input name=a></form>\n', "<form", "<form"),
+]
+
+
+@pytest.mark.parametrize(("source", "gone", "named"), UNSAFE, ids=[u[1] for u in UNSAFE])
+def test_unsafe_raw_html_is_removed_with_a_warning(names: NameTable, source: str, gone: str, named: str) -> None:
+    result = annotate(doc("Kim Jong Un spoke.\n\n" + source), names, href_prefix="../entities/")
+    assert gone not in result.html.lower()
+    [warning] = result.diagnostics
+    assert warning.level == "warning" and warning.line == 5 + 2 and named in warning.message
+    assert "allow_raw_html" in warning.message
+    assert 'data-entity="kim-jong-un"' in result.html  # annotation is untouched
+
+
+def test_safe_raw_html_and_our_own_markup_survive_sanitizing(names: NameTable) -> None:
+    body = ("<details><summary>More</summary>\n\nKim Jong Un in <mark>Russia</mark>.\n\n</details>\n\n"
+            "| a | b |\n|--:|---|\n| Russia | 1 |\n\n```python\nprint('x')\n```\n\n[site](https://example.org/)\n")
+    html = annotate(doc(body), names, link_all=True, href_prefix="../entities/").html
+    assert "<details><summary>More</summary>" in html and "<mark>" in html
+    assert '<a class="entity" data-entity="kim-jong-un" href="../entities/kim-jong-un.html">Kim Jong Un</a>' in html
+    assert '<th style="text-align:right">a</th>' in html
+    assert '<pre class="highlight"><code class="language-python"><span class="nb">print</span>' in html
+    assert '<a href="https://example.org/">site</a>' in html
+
+
+def test_raw_html_is_kept_when_allowed(names: NameTable) -> None:
+    result = annotate(doc("<script>alert(1)</script>\n"), names, allow_raw_html=True)
+    assert "<script>alert(1)</script>" in result.html and not result.diagnostics
