@@ -340,7 +340,10 @@ class _Files:
         self.loaders: dict[Path, Callable[[Path, list[Diagnostic]], Any]] = {}
 
     def parse(self, path: Path, load: Callable[[Path, list[Diagnostic]], Any]) -> tuple[Any, list[Diagnostic]]:
-        info = path.stat()
+        try:
+            info = path.stat()
+        except OSError:  # a dangling link or a loop of links: parse_file says what is wrong
+            return parse_file(path, load)
         stat = (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
         entry = self.known.get(str(path))
         if entry is None or entry[0] != stat:

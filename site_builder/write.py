@@ -67,7 +67,10 @@ def staging(out: Path, stamp: dict[str, Any] | None = None, background: bool = F
     out.parent.mkdir(parents=True, exist_ok=True)
     for leftover in out.parent.glob(f".{out.name}.old-*"):  # from a deletion that was killed
         shutil.rmtree(leftover, ignore_errors=True)
-    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    for leftover in out.parent.glob(f".{out.name}.new-*"):  # from a build that was killed
+        if not _alive(leftover.name.split("-")[-2]):
+            shutil.rmtree(leftover, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-{os.getpid()}-", dir=out.parent))
     try:
         os.chmod(folder, 0o755)
         yield folder
@@ -140,6 +143,19 @@ def _replace(new: Path, out: Path, background: bool) -> None:
         _discard(old)
     else:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _alive(pid: str) -> bool:
+    """Whether the process that made a staging folder may still be using it."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, under another user
+    return True
 
 
 def _discard(folder: Path) -> None:
