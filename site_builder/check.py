@@ -50,5 +50,10 @@ def _local_target(page: str, href: str) -> str | None:
 
 
 def _line_of(doc: Document, target: str) -> int:
-    at = doc.body.find(target)
-    return doc.body_line + doc.body.count("\n", 0, at) if at >= 0 else doc.body_line
+    """The line of the file where ``target`` is written (documents come without their body)."""
+    try:
+        text = doc.path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeError):
+        return doc.body_line
+    at = text.find(target, text.find("\n", 1))
+    return text.count("\n", 0, at) + 1 if at >= 0 else doc.body_line

@@ -220,6 +220,8 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
                    docs=[(files.document(docs[i][0]), *docs[i][1:], keys[i]) for i in todo])
     chunks = [(start, min(start + 64, len(todo))) for start in range(0, len(todo), 64)]
     fresh = dict(zip(todo, (a for share in _map(_annotate, chunks, jobs) for a in share)))
+    _shared["docs"] = []
+    files.bodies.clear()
     files.save()
     done = [fresh[i] if i in fresh else Annotated("", *known[keys[i]]) for i in range(len(docs))]
     lap("annotate")
@@ -328,8 +330,10 @@ def _pickled(found: Mapping[str, bytes]) -> list[tuple[str, Any]]:
 class _Files:
     """The load stage's parse hook, remembering each file's result under its stat.
 
-    Remembered results leave out the document body: only annotation reads it,
-    and annotations are cached too; ``document`` reads it again when needed.
+    Results leave out the document body, remembered or not: only annotation
+    reads it (``document`` hands it over once, or reads the file again), and at
+    100,000 articles the bodies are half a gigabyte the rest of the build has no
+    use for.
     """
 
     def __init__(self, cache: Cache) -> None:
@@ -338,6 +342,7 @@ class _Files:
         self.digests: dict[Path, str] = {}
         self.new: dict[str, tuple[Any, ...]] = {}
         self.loaders: dict[Path, Callable[[Path, list[Diagnostic]], Any]] = {}
+        self.bodies: dict[Path, Document] = {}
 
     def parse(self, path: Path, load: Callable[[Path, list[Diagnostic]], Any]) -> tuple[Any, list[Diagnostic]]:
         try:
@@ -351,17 +356,18 @@ class _Files:
             doc = getattr(item, "doc", None)
             digest = _digest(str(doc.path), str(doc.body_line), doc.body) if doc is not None else ""
             kept = dataclasses.replace(item, doc=dataclasses.replace(doc, body="")) if doc is not None else None
-            self.new[str(path)] = (stat, digest, kept, found)
-            entry = (stat, digest, item, found)
+            entry = self.new[str(path)] = (stat, digest, kept, found)
+            if doc is not None:
+                self.bodies[path] = doc
         self.loaders[path] = load
         if entry[1]:
             self.digests[path] = entry[1]
         return entry[2], list(entry[3])
 
     def document(self, doc: Document) -> Document:
-        """``doc`` with its body, read again if it was left out."""
-        if doc.body or str(doc.path) in self.new:
-            return doc
+        """``doc`` with its body: the one read in this build (once), else read again."""
+        if doc.path in self.bodies:
+            return self.bodies.pop(doc.path)
         item, _ = parse_file(doc.path, self.loaders[doc.path])
         if item is None or item.doc.body_line != doc.body_line:
             raise SiteError(f"{doc.path} changed during the build; build again")
