@@ -10,6 +10,7 @@ from pathlib import Path
 from . import __version__
 from .errors import BuildFailed, SiteError
 from .model import ENTITY_TYPES
+from .importer import import_files
 from .new import new_article, new_entity
 from .pipeline import build, check
 from .serve import serve
@@ -55,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="address to listen on (default: 127.0.0.1, this machine only)")
     s.add_argument("--out", type=Path, metavar="DIR", help="build into DIR instead of PROJECT_DIR/public")
     s.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: one per core)")
+    i = commands.add_parser("import", help="turn text files and saved web pages into articles",
+                            description="Write one Markdown article with front matter per FILE: plain text "
+                                        "(.txt: title, byline, date and headings recognised, page clutter "
+                                        "dropped) or a saved web page (.html: the article body, title, author, "
+                                        "date, publication and canonical URL). Never overwrites an article "
+                                        "unless --force.")
+    i.add_argument("files", nargs="+", type=Path, metavar="FILE", help=".txt or .html files")
+    i.add_argument("--to", type=Path, default=Path("content/articles"), metavar="DIR",
+                   help="folder to write the articles into (default: content/articles)")
+    i.add_argument("--force", action="store_true", help="replace articles that exist")
     n = commands.add_parser("new", help="start a new article or entity file",
                             description="Write content/articles/<slug>.md or content/entities/<id>.md with the "
                                         "front matter filled in, and print its path. Never overwrites a file.")
@@ -90,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                     else new_entity(args.project, args.title, args.entity_type))
             print(made)
             return 0
+        if args.command == "import":
+            return 1 if import_files(args.files, args.to, args.force) else 0
         if args.command == "check":
             found = check(args.project, jobs=args.jobs)
             for finding in found:
