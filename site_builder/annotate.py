@@ -17,6 +17,7 @@ visible text is the same with and without annotation.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -246,16 +247,48 @@ def annotate(doc: Document, names: NameTable, *, link_all: bool = False,
     """
     st = _State(doc, names, link_all, href_prefix, exclude)
     env: dict[str, Any] = {"site_builder": st}
-    tokens = _md.parse(doc.body, env)
-    html = _md.renderer.render(tokens, _md.options, env)
-    raw = _raw_html(tokens) if not allow_raw_html else []
-    if raw:
-        html = sanitize(html)
-        for line, piece in raw:
-            if unsafe := _UNSAFE.search(piece):
-                st.diagnostics.append(Diagnostic(
-                    doc.path, doc.body_line + line,
-                    f"raw HTML with '{unsafe.group().strip()}' was removed (scripts, event handlers, "
-                    "javascript: URLs, frames and forms are); set allow_raw_html = true in site.toml to keep it",
-                    level="warning"))
-    return Annotated(html=html, mentions=tuple(st.mentions), diagnostics=tuple(st.diagnostics))
+    html = []
+    for offset, piece in _pieces(doc.body):
+        st.doc = Document(doc.path, piece, doc.body_line + offset)
+        tokens = _md.parse(piece, env)
+        part = _md.renderer.render(tokens, _md.options, env)
+        raw = _raw_html(tokens) if not allow_raw_html else []
+        if raw:
+            part = sanitize(part)
+            for line, snippet in raw:
+                if unsafe := _UNSAFE.search(snippet):
+                    st.diagnostics.append(Diagnostic(
+                        doc.path, st.doc.body_line + line,
+                        f"raw HTML with '{unsafe.group().strip()}' was removed (scripts, event handlers, "
+                        "javascript: URLs, frames and forms are); set allow_raw_html = true in site.toml to keep it",
+                        level="warning"))
+        html.append(part)
+    st.doc = doc
+    return Annotated(html="".join(html), mentions=tuple(st.mentions), diagnostics=tuple(st.diagnostics))
+
+
+PIECE = 1 << 20
+"""Documents longer than this (in characters) are parsed a piece at a time."""
+_FENCE = re.compile(r" {0,3}(```|~~~)")
+
+
+def _pieces(body: str) -> Iterator[tuple[int, str]]:
+    """(line offset, text): the document cut at blank lines outside fenced code into pieces
+    of about PIECE characters, so that a 50 MB article is never one token tree. Entity
+    state carries over between pieces; a list or a reference link definition that spans a
+    cut is read as two."""
+    if len(body) <= PIECE:
+        yield 0, body
+        return
+    lines = body.split("\n")
+    start = size = 0
+    fenced = False
+    for i, line in enumerate(lines):
+        if _FENCE.match(line):
+            fenced = not fenced
+        size += len(line) + 1
+        if size >= PIECE and not fenced and not line.strip():
+            yield start, "\n".join(lines[start:i + 1])
+            start, size = i + 1, 0
+    if start < len(lines):
+        yield start, "\n".join(lines[start:])

@@ -153,3 +153,19 @@ def test_safe_raw_html_and_our_own_markup_survive_sanitizing(names: NameTable) -
 def test_raw_html_is_kept_when_allowed(names: NameTable) -> None:
     result = annotate(doc("<script>alert(1)</script>\n"), names, allow_raw_html=True)
     assert "<script>alert(1)</script>" in result.html and not result.diagnostics
+
+
+def test_long_documents_are_annotated_in_pieces_with_the_same_result(names: NameTable,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import site_builder.annotate as module
+    body = ("Kim Jong Un met To Lam. Later, Kim spoke.\n\n```\nKim Jong Un in code\n\nstill code\n```\n\n"
+            "Russia and North Korea. [[Russia|Moscow's state]] again; Lam left.\n\n") * 40
+    whole = annotate(doc(body), names, href_prefix="../entities/")
+    monkeypatch.setattr(module, "PIECE", 200)
+    pieces = list(module._pieces(body))
+    assert len(pieces) > 10 and "".join(p + "\n" for _, p in pieces)[:-1] == body
+    assert all(p.count("```") % 2 == 0 for _, p in pieces)  # never cut inside fenced code
+    cut = annotate(doc(body), names, href_prefix="../entities/")
+    assert (cut.html, cut.mentions, cut.diagnostics) == (whole.html, whole.mentions, whole.diagnostics)
+    bad = annotate(doc(body + "[[Nobody]]\n"), names)
+    assert [d.line for d in bad.diagnostics] == [5 + body.count("\n")]

@@ -173,3 +173,17 @@ def test_fuzzed_articles_build_or_fail_cleanly(tmp_path_factory: pytest.TempPath
         pass
     else:
         assert (result.out / ARTICLE).is_file()
+
+
+def test_a_50_mb_article_builds(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    body = (project / "content" / "articles" / "russia-north-korea-pact.md").read_text(encoding="utf-8")
+    body = body.split("---\n", 2)[2]
+    copies = 50_000_000 // len(body.encode("utf-8")) + 1
+    (project / "content" / "articles" / "huge.md").write_text(
+        "---\ntitle: Huge\n---\n" + "\n\n".join([body] * copies) + "\nThe very end, in Pyongyang.\n", encoding="utf-8")
+    out = build(project).out
+    html = (out / "articles" / "huge.html").read_text(encoding="utf-8")
+    assert html.count("Growing concerns over military cooperation</h2>") == copies
+    assert 'The very end, in <a class="entity" data-entity="pyongyang"' not in html  # linked once, early on
+    assert html.count('data-entity="pyongyang"') == 1 and "The very end, in Pyongyang." in html
