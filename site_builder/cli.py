@@ -10,10 +10,8 @@ from pathlib import Path
 from . import __version__
 from .errors import BuildFailed, SiteError
 from .model import ENTITY_TYPES
-from .importer import import_files
 from .new import new_article, new_entity
 from .pipeline import build, check
-from .serve import serve
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             print(made)
             return 0
         if args.command == "import":
+            from .importer import import_files  # only this command needs trafilatura's company
             return 1 if import_files(args.files, args.to, args.force) else 0
         if args.command == "check":
             found = check(args.project, jobs=args.jobs)
@@ -112,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"warning{'s' if len(found) - errors != 1 else ''}", file=sys.stderr)
             return 1 if errors else 0
         if args.command == "serve":
+            from .serve import serve  # only this command needs the file watcher
             serve(args.project, args.host, args.port, args.out, args.jobs,
                   report=lambda line: print(line, flush=True))
             return 0
