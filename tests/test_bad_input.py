@@ -156,7 +156,8 @@ MARKDOWN = st.lists(st.one_of(
                      "# Heading Kim Jong Un", "\u2019s", "U.S.", "\x00", "\r\n", "<!--", "[[", "]]"])), max_size=12)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "120")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(front=st.dictionaries(FRONT_KEYS, FRONT_VALUES, max_size=6), body=MARKDOWN, raw=st.booleans())
 def test_fuzzed_articles_build_or_fail_cleanly(tmp_path_factory: pytest.TempPathFactory, front: dict,
                                                 body: list[str], raw: bool) -> None:
