@@ -27,8 +27,12 @@ def highlight_code(code: str, lang: str, _attrs: str = "") -> str:
 
 
 def stylesheet() -> str:
-    """Token colours for light and, under prefers-color-scheme, dark pages."""
+    """Token colours for light pages, and for dark ones: chosen with the theme toggle
+    (``data-theme="dark"``), or by the system unless the reader chose light."""
     light = HtmlFormatter(style=LIGHT_STYLE).get_style_defs(".highlight")  # type: ignore[no-untyped-call]
-    dark = HtmlFormatter(style=DARK_STYLE).get_style_defs(".highlight")  # type: ignore[no-untyped-call]
-    dark = "\n".join("  " + line for line in dark.splitlines())
-    return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+    chosen = HtmlFormatter(style=DARK_STYLE).get_style_defs(  # type: ignore[no-untyped-call]
+        ':root[data-theme="dark"] .highlight')
+    system = HtmlFormatter(style=DARK_STYLE).get_style_defs(  # type: ignore[no-untyped-call]
+        ':root:not([data-theme="light"]) .highlight')
+    system = "\n".join("  " + line for line in system.splitlines())
+    return f"{light}\n{chosen}\n@media (prefers-color-scheme: dark) {{\n{system}\n}}\n"

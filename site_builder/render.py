@@ -12,7 +12,8 @@ import datetime as dt
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from markupsafe import Markup, escape
 
 from .errors import ContentError
 from .highlight import stylesheet
-from .index import SiteIndex
+from .index import Appearance, SiteIndex
 from .model import ENTITY_TYPES, Article, Config, Entity
 
 BUILTIN_THEMES = Path(__file__).resolve().parent / "themes"
@@ -74,6 +75,7 @@ def make_environment(config: Config) -> jinja2.Environment:
     env.filters["atomdate"] = _atomdate
     env.globals["month_names"] = MONTHS
     env.globals["article_ld"] = article_ld
+    env.globals["timeline"] = timeline
     env.globals["entity_ld"] = entity_ld
     env.globals["type_labels"] = TYPE_LABELS
     return env
@@ -220,6 +222,33 @@ def by_month(articles: list[Article]) -> list[tuple[int, list[Article]]]:
         if article.date:
             months.setdefault(article.date.month, []).append(article)
     return list(months.items())
+
+
+def timeline(appearances: Iterable[Appearance], name: str) -> Markup:
+    """An SVG bar chart of the articles mentioning an entity, month by month, drawn at build time
+    ('' when fewer than two months have dated articles)."""
+    months = Counter(a.article.date.year * 12 + a.article.date.month - 1 for a in appearances if a.article.date)
+    if len(months) < 2:
+        return Markup("")
+    first, last = min(months), max(months)
+    span, top = last - first + 1, max(months.values())
+    width, height, step = 600, 100, 600 / span
+    bars = []
+    for month in range(first, last + 1):
+        if count := months.get(month, 0):
+            tall = max(2.0, (height - 16) * count / top)
+            label = f"{MONTHS[month % 12 + 1]} {month // 12}: {_plural(count, 'article')}"
+            bars.append(f'<rect x="{(month - first) * step:.2f}" y="{height - 16 - tall:.2f}" '
+                        f'width="{max(step - 1, 1):.2f}" height="{tall:.2f}"><title>{escape(label)}</title></rect>')
+    start, end = f"{MONTHS[first % 12 + 1][:3]} {first // 12}", f"{MONTHS[last % 12 + 1][:3]} {last // 12}"
+    summary = (f"Articles mentioning {name} per month, {start} to {end}; at most {_plural(top, 'article')} "
+               "in a month")
+    return Markup(
+        f'<figure class="timeline"><svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(summary)}" '
+        f'>{"".join(bars)}'
+        f'<text x="0" y="{height - 2}">{escape(start)}</text>'
+        f'<text x="{width}" y="{height - 2}" text-anchor="end">{escape(end)}</text></svg>'
+        f'<figcaption>{escape(summary)}.</figcaption></figure>')
 
 
 SCHEMA_TYPES = {"person": "Person", "place": "Place", "organization": "Organization", "event": "Event",

@@ -175,3 +175,36 @@ def test_archive_by_year_and_month(relocatable: Path) -> None:
     assert month.h1.get_text() == "Articles of June 2024"
     assert [a["href"] for a in month.select("ul.date-list a")] == ["../../" + ARTICLE]
     assert soup(relocatable, "articles/index.html").select_one("#year-2024 a")["href"] == "2024/index.html"
+
+
+def test_entity_pages_draw_a_timeline_of_mentions(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    for slug, date in (("may", "2024-05-02"), ("july-a", "2024-07-01"), ("july-b", "2024-07-30")):
+        (project / "content" / "articles" / f"{slug}.md").write_text(
+            f"---\ntitle: {slug}\ndate: {date}\n---\nVladimir Putin spoke.\n", encoding="utf-8")
+    out = build(project).out
+    figure = soup(out, "entities/vladimir-putin.html").select_one("figure.timeline")
+    bars = {rect.title.get_text(): float(rect["height"]) for rect in figure.select("svg rect")}
+    assert set(bars) == {"May 2024: 1 article", "June 2024: 1 article", "July 2024: 2 articles"}
+    assert bars["July 2024: 2 articles"] == 2 * bars["May 2024: 1 article"]
+    assert figure.svg["role"] == "img" and "May 2024 to Jul 2024" in figure.svg["aria-label"]
+    assert figure.svg.find("script") is None and not figure.select("[href]")
+    assert soup(out, "entities/to-lam.html").select_one("figure.timeline") is None  # one month only
+
+
+def test_theme_toggle_and_print_styles_are_in_place(relocatable: Path) -> None:
+    page = soup(relocatable, ARTICLE)
+    button = page.select_one("header button.theme-toggle")
+    assert button.has_attr("hidden") and button["aria-pressed"] == "false"  # shown by its script
+    head_script = page.head.find("script", src=False, type=False)
+    assert "site-builder-theme" in head_script.string  # the stored choice, applied before the first paint
+    assert page.head.find("script", src="../static/site.js").has_attr("defer")
+    script = (relocatable / "static" / "site.js").read_text(encoding="utf-8")
+    assert "localStorage.setItem" in script and "aria-pressed" in script
+    css = (relocatable / "static" / "style.css").read_text(encoding="utf-8")
+    assert ':root[data-theme="dark"]' in css and ':root:not([data-theme="light"])' in css
+    assert ':root[data-theme="dark"] .highlight' in (relocatable / "static" / "pygments.css").read_text(
+        encoding="utf-8")
+    printed = css[css.index("@media print"):]
+    assert "Appendix: cross-references" in printed and 'a[href^="http"]::after' in printed
+    assert ".theme-toggle" in printed and ".site-header nav" in printed
