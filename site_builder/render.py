@@ -231,24 +231,22 @@ def timeline(appearances: Iterable[Appearance], name: str) -> Markup:
     if len(months) < 2:
         return Markup("")
     first, last = min(months), max(months)
-    span, top = last - first + 1, max(months.values())
-    width, height, step = 600, 100, 600 / span
+    top = max(months.values())
+    width, height = 600, 90
+    step = width / max(last - first + 1, 12)  # a year's width at least: two months are not two slabs
     bars = []
     for month in range(first, last + 1):
         if count := months.get(month, 0):
-            tall = max(2.0, (height - 16) * count / top)
+            tall = max(2.0, height * count / top)
             label = f"{MONTHS[month % 12 + 1]} {month // 12}: {_plural(count, 'article')}"
-            bars.append(f'<rect x="{(month - first) * step:.2f}" y="{height - 16 - tall:.2f}" '
+            bars.append(f'<rect x="{(month - first) * step:.2f}" y="{height - tall:.2f}" '
                         f'width="{max(step - 1, 1):.2f}" height="{tall:.2f}"><title>{escape(label)}</title></rect>')
-    start, end = f"{MONTHS[first % 12 + 1][:3]} {first // 12}", f"{MONTHS[last % 12 + 1][:3]} {last // 12}"
+    start, end = f"{MONTHS[first % 12 + 1]} {first // 12}", f"{MONTHS[last % 12 + 1]} {last // 12}"
     summary = (f"Articles mentioning {name} per month, {start} to {end}; at most {_plural(top, 'article')} "
                "in a month")
     return Markup(
-        f'<figure class="timeline"><svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(summary)}" '
-        f'>{"".join(bars)}'
-        f'<text x="0" y="{height - 2}">{escape(start)}</text>'
-        f'<text x="{width}" y="{height - 2}" text-anchor="end">{escape(end)}</text></svg>'
-        f'<figcaption>{escape(summary)}.</figcaption></figure>')
+        f'<figure class="timeline"><svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(summary)}">'
+        f'{"".join(bars)}</svg><figcaption>{escape(summary)}.</figcaption></figure>')
 
 
 SCHEMA_TYPES = {"person": "Person", "place": "Place", "organization": "Organization", "event": "Event",

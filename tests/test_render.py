@@ -187,7 +187,7 @@ def test_entity_pages_draw_a_timeline_of_mentions(tmp_path: Path) -> None:
     bars = {rect.title.get_text(): float(rect["height"]) for rect in figure.select("svg rect")}
     assert set(bars) == {"May 2024: 1 article", "June 2024: 1 article", "July 2024: 2 articles"}
     assert bars["July 2024: 2 articles"] == 2 * bars["May 2024: 1 article"]
-    assert figure.svg["role"] == "img" and "May 2024 to Jul 2024" in figure.svg["aria-label"]
+    assert figure.svg["role"] == "img" and "May 2024 to July 2024" in figure.svg["aria-label"]
     assert figure.svg.find("script") is None and not figure.select("[href]")
     assert soup(out, "entities/to-lam.html").select_one("figure.timeline") is None  # one month only
 

@@ -1,0 +1,84 @@
+// Opens a built site from disk in headless Chromium, as a reader would, with every
+// request that is not a file:// one blocked, and reports what it finds as JSON:
+// axe-core violations (light and dark), console errors, blocked requests, whether the
+// theme toggle is remembered, and whether the skip link works from the keyboard.
+//
+//     node tests/browser/check.mjs SITE_DIR PAGE... > report.json
+//
+// SCREENSHOTS=DIR also saves each page at desktop and phone widths.
+import { chromium } from "playwright-core";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve("axe-core/axe.min.js");
+const [site, ...pages] = process.argv.slice(2);
+const url = (page) => pathToFileURL(path.join(site, page)).href;
+const report = { violations: [], consoleErrors: [], blocked: [], toggle: {}, keyboard: {} };
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu"],
+});
+try {
+  for (const scheme of ["light", "dark"]) {
+    const context = await browser.newContext({ colorScheme: scheme, viewport: { width: 1280, height: 900 } });
+    await context.route("**/*", (route) => {
+      const target = route.request().url();
+      if (target.startsWith("file:")) return route.continue();
+      report.blocked.push(target);
+      return route.abort();
+    });
+    const tab = await context.newPage();
+    tab.on("console", (message) => {
+      if (message.type() === "error") report.consoleErrors.push(`${tab.url()}: ${message.text()}`);
+    });
+    tab.on("pageerror", (error) => report.consoleErrors.push(`${tab.url()}: ${error.message}`));
+    for (const page of pages) {
+      await tab.goto(url(page));
+      await tab.addScriptTag({ path: axePath });
+      // preload off: axe would fetch the stylesheets, which file:// refuses (the errors would be axe's, not the site's)
+      const result = await tab.evaluate(() => window.axe.run(document, { resultTypes: ["violations"], preload: false }));
+      for (const v of result.violations) {
+        report.violations.push({ page, scheme, id: v.id, impact: v.impact, help: v.help,
+                                 targets: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) });
+      }
+      if (process.env.SCREENSHOTS) {
+        const name = page.replace(/[\/.]/g, "_");
+        await tab.screenshot({ path: path.join(process.env.SCREENSHOTS, `${name}-${scheme}-desktop.png`), fullPage: false });
+        await tab.setViewportSize({ width: 390, height: 844 });
+        await tab.screenshot({ path: path.join(process.env.SCREENSHOTS, `${name}-${scheme}-phone.png`), fullPage: false });
+        await tab.setViewportSize({ width: 1280, height: 900 });
+      }
+    }
+    await context.close();
+  }
+
+  // The theme toggle: shown by its script, pressed, and remembered across pages and reloads.
+  const context = await browser.newContext({ colorScheme: "light" });
+  const tab = await context.newPage();
+  await tab.goto(url(pages[0]));
+  const toggle = tab.locator(".theme-toggle");
+  report.toggle.visible = await toggle.isVisible();
+  report.toggle.before = await tab.evaluate(() => document.documentElement.getAttribute("data-theme"));
+  await toggle.click();
+  report.toggle.pressed = await toggle.getAttribute("aria-pressed");
+  await tab.goto(url(pages[pages.length - 1]));
+  report.toggle.afterNavigation = await tab.evaluate(() => document.documentElement.getAttribute("data-theme"));
+  report.toggle.background = await tab.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await tab.reload();
+  report.toggle.afterReload = await tab.evaluate(() => document.documentElement.getAttribute("data-theme"));
+  report.toggle.pressedAfterReload = await tab.locator(".theme-toggle").getAttribute("aria-pressed");
+
+  // The keyboard: the first Tab reaches the skip link, Enter moves focus to the main content.
+  await tab.goto(url(pages[0]));
+  await tab.keyboard.press("Tab");
+  report.keyboard.first = await tab.evaluate(() => document.activeElement.className);
+  await tab.keyboard.press("Enter");
+  report.keyboard.afterSkip = await tab.evaluate(() => document.activeElement.id);
+  await context.close();
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(report, null, 1));

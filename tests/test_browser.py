@@ -1,0 +1,60 @@
+"""The site as a reader meets it: headless Chromium opens the pages from disk (file://), every
+other request blocked. axe-core finds no serious or critical problem in light or dark, nothing
+logs an error, the theme toggle is remembered, and the skip link works from the keyboard."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from site_builder.pipeline import build
+
+from .conftest import ROOT
+from .test_pipeline import ARTICLE, copy_example
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PAGES = ["index.html", "articles/index.html", ARTICLE, "entities/index.html", "entities/vladimir-putin.html",
+         "tags/index.html", "tags/russia.html", "articles/2024/index.html", "articles/2024/06.html"]
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("node") and os.access(CHROMIUM, os.X_OK) and (ROOT / "node_modules" / "playwright-core").is_dir()
+         and (ROOT / "node_modules" / "axe-core").is_dir()),
+    reason="needs node, npm install (playwright-core, axe-core) and Chromium (Debian package chromium)")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    project = copy_example(tmp_path_factory.mktemp("browser"))
+    (project / "content" / "articles" / "second.md").write_text(
+        "---\ntitle: Second\ndate: 2024-07-01\ntags: [russia]\n---\nVladimir Putin met Kim Jong Un in Pyongyang.\n",
+        encoding="utf-8")
+    out = build(project).out
+    done = subprocess.run(["node", str(ROOT / "tests" / "browser" / "check.mjs"), str(out), *PAGES],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_no_serious_accessibility_problems_in_light_or_dark(report: dict) -> None:
+    serious = [v for v in report["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == []
+
+
+def test_pages_log_no_errors_and_ask_for_nothing_but_files(report: dict) -> None:
+    assert report["consoleErrors"] == [] and report["blocked"] == []
+
+
+def test_the_theme_toggle_is_remembered(report: dict) -> None:
+    toggle = report["toggle"]
+    assert toggle["visible"] and toggle["before"] is None and toggle["pressed"] == "true"
+    assert toggle["afterNavigation"] == toggle["afterReload"] == "dark" and toggle["pressedAfterReload"] == "true"
+    assert toggle["background"] == "rgb(22, 23, 26)"  # the dark --bg
+
+
+def test_the_skip_link_comes_first_and_leads_to_the_content(report: dict) -> None:
+    assert report["keyboard"] == {"first": "skip-link", "afterSkip": "main"}
