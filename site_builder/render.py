@@ -76,6 +76,7 @@ def make_environment(config: Config) -> jinja2.Environment:
     env.globals["month_names"] = MONTHS
     env.globals["article_ld"] = article_ld
     env.globals["timeline"] = timeline
+    env.globals["preview_cards"] = preview_cards
     env.globals["entity_ld"] = entity_ld
     env.globals["type_labels"] = TYPE_LABELS
     return env
@@ -89,8 +90,22 @@ def _plural(n: int, word: str, words: str | None = None) -> Markup:
 
 def _xref(entity: Entity, root: str) -> Markup:
     """``entity|xref(root)``: a link to the entity's page (a filter: sidebars call it thousands of times)."""
-    return Markup(f'<a class="xref type-{escape(entity.type)}" href="{escape(root)}entities/'
-                  f'{escape(entity.id)}.html">{escape(entity.name)}</a>')
+    return Markup(f'<a class="xref type-{escape(entity.type)}" data-entity="{escape(entity.id)}" '
+                  f'href="{escape(root)}entities/{escape(entity.id)}.html">{escape(entity.name)}</a>')
+
+
+def preview_cards(groups: list[tuple[str, list[tuple[Entity, int]]]], reach: Mapping[str, int]) -> Markup:
+    """The data of the preview card of each entity on an article page, as JSON for its script
+    (in the page: nothing is fetched, so previews work from file://)."""
+    cards = {e.id: {"name": e.name, "type": e.type, "description": e.description, "articles": reach.get(e.id, 0)}
+             for _, entries in groups for e, _ in entries}
+    return _safe_json(cards)
+
+
+def _safe_json(data: Any) -> Markup:
+    """JSON that can sit inside <script> (no '<', '>' or '&')."""
+    text = json.dumps(data, ensure_ascii=False)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -163,7 +178,8 @@ def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
             "newer": articles[i - 1] if i > 0 else None,
             "older": articles[i + 1] if i + 1 < len(articles) else None,
             "tag_slugs": {tag: tag_slug(tag) for tag in article.tags},
-            "credited": {role: ents[e] for role, e in index.bylines.get(article.slug, {}).items()}}, ("articles", article.slug)))
+            "credited": {role: ents[e] for role, e in index.bylines.get(article.slug, {}).items()},
+            "reach": {e.id: len(index.appearances.get(e.id, ())) for e, _ in mentioned}}, ("articles", article.slug)))
     for year, items in years:
         if year == UNDATED:
             continue
@@ -299,9 +315,8 @@ def article_ld(article: Article, groups: list[tuple[str, list[tuple[Entity, int]
 
 
 def _json_ld(data: Mapping[str, Any]) -> Markup:
-    """``data|json_ld``: a JSON-LD object, safe inside <script> (no '<', '>' or '&')."""
-    text = json.dumps({"@context": "https://schema.org", **data}, ensure_ascii=False, indent=None)
-    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+    """``data|json_ld``: a JSON-LD object, safe inside <script>."""
+    return _safe_json({"@context": "https://schema.org", **data})
 
 
 def render_page(env: jinja2.Environment, config: Config, plan: PagePlan, body: str = "") -> Page:

@@ -187,4 +187,4 @@ def test_a_50_mb_article_builds(tmp_path: Path) -> None:
     html = (out / "articles" / "huge.html").read_text(encoding="utf-8")
     assert html.count("Growing concerns over military cooperation</h2>") == copies
     assert 'The very end, in <a class="entity" data-entity="pyongyang"' not in html  # linked once, early on
-    assert html.count('data-entity="pyongyang"') == 1 and "The very end, in Pyongyang." in html
+    assert html.count('class="entity" data-entity="pyongyang"') == 1 and "The very end, in Pyongyang." in html

@@ -58,3 +58,15 @@ def test_the_theme_toggle_is_remembered(report: dict) -> None:
 
 def test_the_skip_link_comes_first_and_leads_to_the_content(report: dict) -> None:
     assert report["keyboard"] == {"first": "skip-link", "afterSkip": "main"}
+
+
+def test_entity_previews_on_hover_focus_and_touch(report: dict) -> None:
+    preview = report["preview"]
+    hover = preview["hover"]
+    assert hover["visible"] and hover["describedBy"] == "entity-card"
+    assert hover["text"].split("\n\n")[:2] == ["PERSON", "Vladimir Putin"]
+    assert "Mentioned in 2 articles" in hover["text"] and "Open the page of Vladimir Putin" in hover["text"]
+    assert preview["textMoved"] is False and preview["belowTheLink"] is True
+    assert preview["afterLeaving"] is False
+    assert preview["focus"] is True and preview["afterEscape"] is False
+    assert preview["firstTap"] == {"visible": True, "stayed": True} and preview["secondTapOpened"] is True

@@ -45,7 +45,7 @@ EDITS: dict[str, tuple[Callable[[Path], None], set[str] | None]] = {
     "entity body": (lambda p: append(p / "content/entities/moscow.md", "\nMore about the city.\n"),
                     {"entities/moscow.html"}),
     "entity description": (lambda p: edit(p / "content/entities/moscow.md", "description: ", "description: Big. "),
-                           {"entities/moscow.html", "entities/index.html"}),
+                           {"entities/moscow.html", "entities/index.html", ARTICLE}),  # its preview card
     "article text": (lambda p: append(p / "content/articles/russia-north-korea-pact.md", "\nThe talks went on.\n"),
                      {ARTICLE}),
     "quoted sentence": (lambda p: edit(p / "content/articles/russia-north-korea-pact.md", "pact", "treaty"), None),

@@ -15,7 +15,8 @@ const require = createRequire(import.meta.url);
 const axePath = require.resolve("axe-core/axe.min.js");
 const [site, ...pages] = process.argv.slice(2);
 const url = (page) => pathToFileURL(path.join(site, page)).href;
-const report = { violations: [], consoleErrors: [], blocked: [], toggle: {}, keyboard: {} };
+const report = { violations: [], consoleErrors: [], blocked: [], toggle: {}, keyboard: {}, preview: {} };
+const article = pages.find((page) => page.startsWith("articles/") && !page.includes("index") && !/\d{4}/.test(page));
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -78,6 +79,45 @@ try {
   await tab.keyboard.press("Enter");
   report.keyboard.afterSkip = await tab.evaluate(() => document.activeElement.id);
   await context.close();
+
+  // Entity previews on an article page: hover, keyboard focus, Escape, and nothing moves.
+  if (article) {
+    const reader = await browser.newContext({ colorScheme: "light", viewport: { width: 1280, height: 900 } });
+    const tab = await reader.newPage();
+    tab.on("pageerror", (error) => report.consoleErrors.push(`${tab.url()}: ${error.message}`));
+    await tab.goto(url(article));
+    const link = tab.locator(".article-body a.entity").first();
+    const card = tab.locator("#entity-card");
+    const paragraph = tab.locator(".article-body p").first();
+    const before = await paragraph.boundingBox();
+    await link.hover();
+    report.preview.hover = { visible: await card.isVisible(), text: await card.innerText(),
+                             describedBy: await link.getAttribute("aria-describedby") };
+    report.preview.textMoved = JSON.stringify(before) !== JSON.stringify(await paragraph.boundingBox());
+    const linkBox = await link.boundingBox();
+    const cardBox = await card.boundingBox();
+    report.preview.belowTheLink = cardBox.y >= linkBox.y + linkBox.height;
+    await tab.mouse.move(5, 5);
+    await tab.waitForTimeout(400);
+    report.preview.afterLeaving = await card.isVisible();
+    await link.focus();
+    report.preview.focus = await card.isVisible();
+    await tab.keyboard.press("Escape");
+    report.preview.afterEscape = await card.isVisible();
+    await reader.close();
+
+    const touch = await browser.newContext({ hasTouch: true, isMobile: true, viewport: { width: 390, height: 844 } });
+    const phone = await touch.newPage();
+    await phone.goto(url(article));
+    const tapped = phone.locator(".article-body a.entity").first();
+    await tapped.tap();
+    report.preview.firstTap = { visible: await phone.locator("#entity-card").isVisible(),
+                                stayed: phone.url() === url(article) };
+    await tapped.tap();
+    await phone.waitForURL((target) => target.href !== url(article), { timeout: 5000 }).catch(() => {});
+    report.preview.secondTapOpened = phone.url().includes("/entities/");
+    await touch.close();
+  }
 } finally {
   await browser.close();
 }
