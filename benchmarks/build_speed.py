@@ -151,18 +151,27 @@ def describe(path: Path, text: str) -> None:
 def measure_rebuilds(project: Path, command: list[str], out: Path, runs: int) -> list[tuple[str, list[Run]]]:
     """Rebuild times after each kind of edit (the edits are left in place: the corpus is regenerated
     when its parameters change, and an edited corpus measures the same)."""
-    article = sorted((project / "content" / "articles").glob("*.md"))[0]
-    entities = sorted((project / "content" / "entities").glob("*.md"))
-    other = entities[0].read_text(encoding="utf-8").split("\nname: ")[1].split("\n")[0]
+    articles = sorted((project / "content" / "articles").glob("*.md"))
+    article = articles[0]
+    measure(Tool("site-builder", command, out, [], []))  # the cache and site to rebuild from
+    # Entities by popularity: the size of an entity's page grows with the articles that mention it.
+    pages = sorted((p for p in (out / "entities").glob("*.html") if p.name != "index.html"),
+                   key=lambda p: (-p.stat().st_size, p.name))
+    entities = [project / "content" / "entities" / f"{p.stem}.md" for p in pages]
+    def name(path: Path) -> str:
+        return path.read_text(encoding="utf-8").split("\nname: ")[1].split("\n")[0].strip('"')
     edits: list[tuple[str, Callable[[int], None]]] = [
         ("no change", lambda i: None),
         ("one article's text", lambda i: append(article, f"\nA paragraph added in edit {i}.\n")),
-        ("one article gains an entity", lambda i: append(article, f"\nIn edit {i}, {other} was named.\n")),
+        # another article each run, so that each run really adds a mention
+        ("an article gains a median entity", lambda i: append(
+            articles[1 + i], f"\nIn edit {i}, {name(entities[len(entities) // 2])} was named.\n")),
+        ("an article gains the top entity", lambda i: append(
+            articles[-1 - i], f"\nIn edit {i}, {name(entities[0])} was named.\n")),
         ("one entity's body", lambda i: append(entities[len(entities) // 10], f"\nEdit {i}.\n")),
         ("one entity's description (rank 10%)", lambda i: describe(entities[len(entities) // 10], f"Edit {i}.")),
         ("one entity's description (top entity)", lambda i: describe(entities[0], f"Edit {i}.")),
     ]
-    measure(Tool("site-builder", command, out, [], []))  # the cache and site to rebuild from
     results = []
     for name, change in edits:
         times = []
