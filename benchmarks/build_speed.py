@@ -158,16 +158,16 @@ def measure_rebuilds(project: Path, command: list[str], out: Path, runs: int) ->
     pages = sorted((p for p in (out / "entities").glob("*.html") if p.name != "index.html"),
                    key=lambda p: (-p.stat().st_size, p.name))
     entities = [project / "content" / "entities" / f"{p.stem}.md" for p in pages]
-    def name(path: Path) -> str:
+    def entity_name(path: Path) -> str:
         return path.read_text(encoding="utf-8").split("\nname: ")[1].split("\n")[0].strip('"')
     edits: list[tuple[str, Callable[[int], None]]] = [
         ("no change", lambda i: None),
         ("one article's text", lambda i: append(article, f"\nA paragraph added in edit {i}.\n")),
         # another article each run, so that each run really adds a mention
         ("an article gains a median entity", lambda i: append(
-            articles[1 + i], f"\nIn edit {i}, {name(entities[len(entities) // 2])} was named.\n")),
+            articles[1 + i], f"\nIn edit {i}, {entity_name(entities[len(entities) // 2])} was named.\n")),
         ("an article gains the top entity", lambda i: append(
-            articles[-1 - i], f"\nIn edit {i}, {name(entities[0])} was named.\n")),
+            articles[-1 - i], f"\nIn edit {i}, {entity_name(entities[0])} was named.\n")),
         ("one entity's body", lambda i: append(entities[len(entities) // 10], f"\nEdit {i}.\n")),
         ("one entity's description (rank 10%)", lambda i: describe(entities[len(entities) // 10], f"Edit {i}.")),
         ("one entity's description (top entity)", lambda i: describe(entities[0], f"Edit {i}.")),
