@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             print(made)
             return 0
         if args.command == "import":
-            from .importer import import_files  # only this command needs trafilatura's company
+            # only this command needs trafilatura's company
+            from .importer import import_files
             return 1 if import_files(args.files, args.to, args.force) else 0
         if args.command == "check":
             found = check(args.project, jobs=args.jobs)

@@ -61,6 +61,9 @@ R = TypeVar("R")
 _shared: dict[str, Any] = {}
 """What worker processes need, set before they fork so that nothing is pickled to them."""
 CACHE = ".site-cache"
+"""The build cache's folder, beside site.toml."""
+
+
 @dataclass(frozen=True)
 class BuildResult:
     out: Path
@@ -129,7 +132,6 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
 
     out = out if out is not None else root / "public"
     jobs = max(1, jobs or default_jobs()) if sys.platform == "linux" else 1
-    diagnostics: list[Diagnostic] = []
     try:
         config = load_config(root)
         theme_dir(config)
