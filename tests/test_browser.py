@@ -70,3 +70,7 @@ def test_entity_previews_on_hover_focus_and_touch(report: dict) -> None:
     assert preview["afterLeaving"] is False
     assert preview["focus"] is True and preview["afterEscape"] is False
     assert preview["firstTap"] == {"visible": True, "stayed": True} and preview["secondTapOpened"] is True
+
+
+def test_no_page_scrolls_sideways_at_200_percent_zoom_or_on_a_phone(report: dict) -> None:
+    assert report["overflow"] == []

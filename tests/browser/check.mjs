@@ -15,7 +15,8 @@ const require = createRequire(import.meta.url);
 const axePath = require.resolve("axe-core/axe.min.js");
 const [site, ...pages] = process.argv.slice(2);
 const url = (page) => pathToFileURL(path.join(site, page)).href;
-const report = { violations: [], consoleErrors: [], blocked: [], toggle: {}, keyboard: {}, preview: {} };
+const report = { violations: [], consoleErrors: [], blocked: [], toggle: {}, keyboard: {}, preview: {},
+                 overflow: [] };
 const article = pages.find((page) => page.startsWith("articles/") && !page.includes("index") && !/\d{4}/.test(page));
 
 const browser = await chromium.launch({
@@ -45,6 +46,13 @@ try {
         report.violations.push({ page, scheme, id: v.id, impact: v.impact, help: v.help,
                                  targets: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) });
       }
+      // 200% zoom on a 1280 px window, and a phone: nothing may need sideways scrolling.
+      for (const width of [640, 390]) {
+        await tab.setViewportSize({ width, height: 900 });
+        const wide = await tab.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        if (wide > 0) report.overflow.push({ page, scheme, width, by: wide });
+      }
+      await tab.setViewportSize({ width: 1280, height: 900 });
       if (process.env.SCREENSHOTS) {
         const name = page.replace(/[\/.]/g, "_");
         await tab.screenshot({ path: path.join(process.env.SCREENSHOTS, `${name}-${scheme}-desktop.png`), fullPage: false });
