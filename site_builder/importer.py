@@ -225,9 +225,10 @@ def _inline(node: Any) -> str:
     inner = "".join(_inline(c) for c in node.children)
     name = node.name
     if name == "a" and node.get("href", "").startswith(("http://", "https://", "mailto:")):
-        return f"[{inner.strip()}]({node['href']})" if inner.strip() else ""
+        return f"[{inner.strip()}]({_destination(node['href'])})" if inner.strip() else ""
     if name == "img" and node.get("src", "").startswith(("http://", "https://")):
-        return f"![{node.get('alt', '').strip()}]({node['src']})"
+        alt = re.sub(r"([\\\[\]])", r"\\\1", node.get("alt", "").strip())
+        return f"![{alt}]({_destination(node['src'])})"
     if name in ("b", "strong") and inner.strip():
         return f"**{inner.strip()}**"
     if name in ("i", "em") and inner.strip():
@@ -237,6 +238,12 @@ def _inline(node: Any) -> str:
     if name == "br":
         return "\n"
     return inner
+
+
+def _destination(url: str) -> str:
+    """A link destination Markdown reads whole: in <...> when it has spaces or brackets."""
+    url = url.replace("<", "%3C").replace(">", "%3E")
+    return f"<{url}>" if re.search(r"[\s()]", url) else url
 
 
 def _first_heading(body: str) -> str:

@@ -146,3 +146,12 @@ def test_saved_news_pages_keep_their_text_in_any_language() -> None:
         assert paragraph in body, (key, paragraph)
         checked += 1
     assert checked >= 3
+
+
+def test_links_and_images_with_brackets_or_spaces_in_their_address_survive() -> None:
+    page = PAGE.replace("https://paper.example/img/pact.jpg", "https://paper.example/img/pact (59).jpg")
+    article = from_html(page)
+    assert "![Putin and Kim shake hands](<https://paper.example/img/pact (59).jpg>)" in article.body
+    from markdown_it import MarkdownIt
+    html = MarkdownIt("commonmark").render(article.body)
+    assert 'src="https://paper.example/img/pact%20(59).jpg"' in html
