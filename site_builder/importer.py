@@ -8,7 +8,7 @@ are dropped.
 
 Saved web pages: trafilatura finds the article body (F1 0.958 over word
 shingles on the 127 saved news pages of ../shared/corpora/news-html, against
-0.710 for the hand-written BeautifulSoup extractor below; see
+0.726 for the hand-written BeautifulSoup extractor below; see
 benchmarks/extraction.py) and the title, author, date, site name and
 canonical URL from the page's metadata (meta tags, OpenGraph, JSON-LD).
 """
