@@ -73,11 +73,11 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def translate_path(self, path: str) -> str:
         """The file for a URL path, or a path that does not exist if it would lead out of the folder."""
         found = super().translate_path(path)
-        root = os.path.realpath(self.directory)
-        real = os.path.realpath(found)
-        if real != root and not real.startswith(root + os.sep):
-            return os.path.join(root, "__outside__", "404")
-        return found
+        return found if self._inside(found) else os.path.join(self.directory, "__outside__", "404")
+
+    def _inside(self, path: str) -> bool:
+        root, real = os.path.realpath(self.directory), os.path.realpath(path)
+        return real == root or real.startswith(root + os.sep)
 
     def do_GET(self) -> None:
         if urllib.parse.urlsplit(self.path).path == EVENTS:
@@ -89,6 +89,9 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         path = self.translate_path(self.path)
         if urllib.parse.urlsplit(self.path).path.endswith("/"):
             path = os.path.join(path, "index.html")
+            if not self._inside(path):  # an index.html that links out of the folder
+                self.send_error(404, "File not found")
+                return None
         elif os.path.isdir(path):
             return super().send_head()  # the standard redirect to the folder
         if not path.endswith(".html"):

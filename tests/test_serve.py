@@ -56,11 +56,14 @@ def test_build_output_never_has_the_reload_script(served: tuple[Path, int]) -> N
 
 @pytest.mark.parametrize("path", ["/../site.toml", "/%2e%2e/site.toml", "/%2E%2E%2Fsite.toml",
                                   "/articles/..%2f..%2fsite.toml", "/articles/%2e%2e/%2e%2e/site.toml",
-                                  "//etc/passwd", "/..\\site.toml", "/leak.html", "/leak-dir/site.toml"])
+                                  "//etc/passwd", "/..\\site.toml", "/leak.html", "/leak-dir/site.toml",
+                                  "/leak-index/"])
 def test_nothing_outside_the_output_folder_is_served(served: tuple[Path, int], path: str) -> None:
     project, port = served
     os.symlink(project / "site.toml", project / "public" / "leak.html")
     os.symlink(project, project / "public" / "leak-dir")
+    (project / "public" / "leak-index").mkdir()
+    os.symlink(project / "site.toml", project / "public" / "leak-index" / "index.html")
     status, body = get(port, path)
     assert status == 404 and b"Annotated News" not in body and b"root:" not in body
 
