@@ -197,7 +197,7 @@ class _Analysis:
     index: SiteIndex
     diagnostics: list[Diagnostic]
     """Every error and warning, by file and line."""
-    texts: dict[str, tuple[dict[str, int], str]]
+    texts: dict[str, tuple[str, str]]
     """Each article's word counts and opening words, for search."""
 
 
@@ -229,7 +229,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     fresh = {i: a for i, (a, _) in results.items()}
     article_keys = keys[:len(articles)]
     stored = cache.get("words", [k for i, k in enumerate(article_keys) if i not in results])
-    texts = {a.slug: results[i][1] if i in results else pickle.loads(stored[k]) if k in stored else ({}, "")
+    texts = {a.slug: results[i][1] if i in results else pickle.loads(stored[k]) if k in stored else ("", "")
              for i, (a, k) in enumerate(zip(articles, article_keys))}
     _shared["docs"] = []
     files.bodies.clear()

@@ -179,8 +179,10 @@
     var words = query.match(/[\p{L}\p{N}_]+/gu) || [];
     load("index").then(function (index) {
       var known = index ? index.shards : [];
+      var common = index ? index.common : [];
+      var wanted = words.filter(function (word) { return common.indexOf(word) < 0; });  /* "the" finds all */
       return Promise.all([load("entities"),
-                          words.length ? searchArticles(words, known) : Promise.resolve({ count: 0, top: [] })]);
+                          wanted.length ? searchArticles(wanted, known) : Promise.resolve({ count: 0, top: [] })]);
     }).then(function (found) {
         var entityHits = searchEntities(found[0] || [], query);
         var hits = found[1];
