@@ -54,7 +54,6 @@ from .render import (
     static_files,
     theme_dir,
 )
-from .search import search_files, words
 from .write import Staging, check_output, read_stamp, staging
 
 T = TypeVar("T")
@@ -169,8 +168,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         _shared.update(staged=Staging(folder, out if live else None))
         shares = _map(_render, range(jobs), jobs)
         page_keys = [item for share in shares for item in share]
-        static = [_shared["staged"].write(page) for page in [*static_files(config),
-                                                              *search_files(index, found.texts)]]
+        static = [_shared["staged"].write(page) for page in static_files(config)]
         written = sum(w for _, _, w in page_keys) + sum(static)
         stamp["pages"] = len(page_keys) + len(static)
         stamp["build"] = _digest(*sorted(key for _, key, _ in page_keys))
@@ -178,7 +176,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     cache.put("pages", ((path, pickle.dumps(key)) for path, key, _ in page_keys),
               drop=cache.keys("pages") - {p for p, _, _ in page_keys})
     cache.set_info("output", stamp["build"])
-    for ns in ("annotated", "html", "words"):
+    for ns in ("annotated", "html"):
         cache.put(ns, (), drop=cache.keys(ns) - set(keys))
     lap("render and write")
     return BuildResult(out, written, warnings, time.perf_counter() - started, stamp["pages"] - written, stages)
@@ -197,8 +195,6 @@ class _Analysis:
     index: SiteIndex
     diagnostics: list[Diagnostic]
     """Every error and warning, by file and line."""
-    texts: dict[str, tuple[str, str]]
-    """Each article's word counts and opening words, for search."""
 
 
 def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], None],
@@ -225,12 +221,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     _shared.update(names=names, link_all=config.link == "all", raw=config.allow_raw_html, cache=cache.folder,
                    docs=[(files.document(docs[i][0]), *docs[i][1:], keys[i]) for i in todo])
     chunks = [(start, min(start + 64, len(todo))) for start in range(0, len(todo), 64)]
-    results = dict(zip(todo, (r for share in _map(_annotate, chunks, jobs) for r in share)))
-    fresh = {i: a for i, (a, _) in results.items()}
-    article_keys = keys[:len(articles)]
-    stored = cache.get("words", [k for i, k in enumerate(article_keys) if i not in results])
-    texts = {a.slug: results[i][1] if i in results else pickle.loads(stored[k]) if k in stored else ("", "")
-             for i, (a, k) in enumerate(zip(articles, article_keys))}
+    fresh = dict(zip(todo, (a for share in _map(_annotate, chunks, jobs) for a in share)))
     _shared["docs"] = []
     files.bodies.clear()
     files.save()
@@ -246,7 +237,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
                         link=_Links(cache, jobs))
     lap("index")
 
-    return _Analysis(articles, entities, keys, fresh, index, diagnostics, texts)
+    return _Analysis(articles, entities, keys, fresh, index, diagnostics)
 
 
 def check(root: Path, jobs: int | None = None, progress: Callable[[str], None] = lambda stage: None
@@ -464,21 +455,18 @@ class PageKeys:
         return _digest(self.base, body, self.buffer.getvalue())
 
 
-def _annotate(chunk: tuple[int, int]) -> list[tuple[Annotated, Any]]:
-    """Annotate some documents, and count the words of articles for search; remember the
-    results (each worker writes its own)."""
+def _annotate(chunk: tuple[int, int]) -> list[Annotated]:
+    """Annotate some documents and remember the results (each worker writes its own)."""
     docs = _shared["docs"][chunk[0]:chunk[1]]
     done = [annotate(doc, _shared["names"], link_all=_shared["link_all"], href_prefix=prefix, exclude=exclude,
                      allow_raw_html=_shared["raw"]) for doc, prefix, exclude, _ in docs]
-    counted = [words(a.html) if exclude is None else None for (_, _, exclude, _), a in zip(docs, done)]
     cache = Cache(_shared["cache"])
     try:
         cache.put("annotated", ((key, pickle.dumps((a.mentions, a.diagnostics))) for (*_, key), a in zip(docs, done)))
         cache.put("html", ((key, a.html.encode()) for (*_, key), a in zip(docs, done)))
-        cache.put("words", ((key, pickle.dumps(w)) for (*_, key), w in zip(docs, counted) if w is not None))
     finally:
         cache.close()
-    return list(zip(done, counted))
+    return done
 
 
 def _render(part: int) -> list[tuple[str, str, bool]]:
