@@ -131,15 +131,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         stages[stage], clock[0] = now - clock[0], now
 
     out = out if out is not None else root / "public"
-    jobs = max(1, jobs or default_jobs()) if sys.platform == "linux" else 1
-    try:
-        config = load_config(root)
-        theme_dir(config)
-    except ContentError as err:
-        raise BuildFailed([err.diagnostic]) from None
-    if not config.content_dir.is_dir():
-        raise BuildFailed([Diagnostic(config.content_dir, 0, "no content folder: create content/articles/ "
-                                      "and content/entities/")])
+    config, jobs = _settings(root, jobs)
     check_output(out, root)
     stamp: dict[str, Any] = {"fingerprint": fingerprint(config)}
     last = read_stamp(out)
@@ -180,6 +172,20 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         cache.put(ns, (), drop=cache.keys(ns) - set(keys))
     lap("render and write")
     return BuildResult(out, written, warnings, time.perf_counter() - started, stamp["pages"] - written, stages)
+
+
+def _settings(root: Path, jobs: int | None) -> tuple[Config, int]:
+    """The project's settings and the number of worker processes; BuildFailed if the
+    settings are wrong or there is no content folder."""
+    try:
+        config = load_config(root)
+        theme_dir(config)
+    except ContentError as err:
+        raise BuildFailed([err.diagnostic]) from None
+    if not config.content_dir.is_dir():
+        raise BuildFailed([Diagnostic(config.content_dir, 0, "no content folder: create content/articles/ "
+                                      "and content/entities/")])
+    return config, max(1, jobs or default_jobs()) if sys.platform == "linux" else 1
 
 
 @dataclass
@@ -244,13 +250,9 @@ def check(root: Path, jobs: int | None = None, progress: Callable[[str], None] =
           ) -> list[Diagnostic]:
     """Every finding a build would report, and more (see check.findings), without building."""
     try:
-        config = load_config(root)
-        theme_dir(config)
-    except ContentError as err:
-        return [err.diagnostic]
-    if not config.content_dir.is_dir():
-        return [Diagnostic(config.content_dir, 0, "no content folder: create content/articles/ and content/entities/")]
-    jobs = max(1, jobs or default_jobs()) if sys.platform == "linux" else 1
+        config, jobs = _settings(root, jobs)
+    except BuildFailed as failed:
+        return failed.errors
     enabled = gc.isenabled()
     gc.disable()
     cache = Cache(root / CACHE)
