@@ -148,8 +148,7 @@ def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Collecti
 def rank_related(articles: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]
                  ) -> dict[str, tuple[Related, ...]]:
     """For each article, the others sharing the most entities, each weighted by its rarity (idf)."""
-    ranker = RelatedRanker(articles, mentioned)
-    return ranker.related(ranker.rank(0, len(articles)))
+    return related_objects(articles, RelatedRanker(articles, mentioned).rank(0, len(articles)))
 
 
 Ranked = tuple[tuple[int, float, tuple[str, ...]], ...]
@@ -158,7 +157,7 @@ Ranked = tuple[tuple[int, float, tuple[str, ...]], ...]
 
 class RelatedRanker:
     """What rank_related needs, prepared once, so that worker processes can each rank a
-    slice of the articles (``rank``) and hand back plain data (``related`` makes the objects).
+    slice of the articles (``rank``) and hand back plain data (``related_objects`` makes the objects).
 
     Exact, and vectorised: an article's scores against all others are one
     bincount over the postings of its rarer entities plus one dense vector
@@ -212,8 +211,8 @@ class RelatedRanker:
                                 for j, score in best))
         return result
 
-    def related(self, ranked: list[Ranked]) -> dict[str, tuple[Related, ...]]:
-        """``rank``'s results for every article, in order, as Related objects."""
-        articles = self.articles
-        return {a.slug: tuple(Related(articles[j], score, shared) for j, score, shared in r)
-                for a, r in zip(articles, ranked)}
+
+def related_objects(articles: tuple[Article, ...], ranked: list[Ranked]) -> dict[str, tuple[Related, ...]]:
+    """``RelatedRanker.rank``'s results for every article, in order, as Related objects."""
+    return {a.slug: tuple(Related(articles[j], score, shared) for j, score, shared in r)
+            for a, r in zip(articles, ranked)}

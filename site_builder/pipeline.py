@@ -42,6 +42,7 @@ from .index import (
     SiteIndex,
     build_index,
     cooccurrence,
+    related_objects,
 )
 from .load import load_content, parse_file
 from .model import Annotated, Article, Config, Document, Entity
@@ -394,16 +395,16 @@ class _Links:
     def __call__(self, ordered: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]) -> Links:
         key = _digest(*(f"{a.slug}\0{','.join(sorted(mentioned[a.slug]))}" for a in ordered))
         found = self.cache.get("links", [key])
-        ranker = _shared["ranker"] = RelatedRanker(ordered, mentioned)
-        if key in found:
+        if key in found:  # the ranker's arrays are not even built
             ranked, cooccurring = pickle.loads(found[key])
         else:
+            _shared["ranker"] = RelatedRanker(ordered, mentioned)
             step = max(1, -(-len(ordered) // (self.jobs * 4)))
             parts = _map(_link, [None, *((i, min(i + step, len(ordered))) for i in range(0, len(ordered), step))],
                          self.jobs)
             cooccurring, ranked = parts[0], [r for part in parts[1:] for r in part]
             self.cache.put("links", [(key, pickle.dumps((ranked, cooccurring)))], drop=self.cache.keys("links"))
-        return ranker.related(ranked), cooccurring
+        return related_objects(ordered, ranked), cooccurring
 
 
 def _link(part: tuple[int, int] | None) -> Any:
