@@ -138,5 +138,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.timings:
         for stage, seconds in result.stages.items():
             print(f"  {stage:<18} {seconds:6.2f} s")
-    print(f"{result.pages} pages written, {result.unchanged} unchanged, in {result.seconds:.2f} s: {result.out}")
+    print(result.summary())
     return 0

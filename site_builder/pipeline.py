@@ -77,6 +77,10 @@ class BuildResult:
     stages: dict[str, float]
     """Seconds spent in each stage, in order."""
 
+    def summary(self) -> str:
+        """The line every build ends with."""
+        return f"{self.pages} pages written, {self.unchanged} unchanged, in {self.seconds:.2f} s: {self.out}"
+
 
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

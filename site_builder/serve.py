@@ -26,7 +26,7 @@ import watchfiles
 
 from .config import load_config
 from .errors import BuildFailed, SiteError
-from .pipeline import BuildResult, build
+from .pipeline import build
 from .render import theme_dir
 
 EVENTS = "/__site-builder/events"
@@ -210,7 +210,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
         else:
             for warning in result.warnings:
                 report(str(warning))
-            report(_summary(result))
+            report(result.summary())
             builds.publish()
 
     rebuild()
@@ -260,8 +260,4 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _summary(result: BuildResult) -> str:
-    return f"{result.pages} pages written, {result.unchanged} unchanged, in {result.seconds:.2f} s"
 
