@@ -22,10 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import SiteError
-from .new import slugify
+from .new import slugify, write_content
 
 _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
@@ -293,13 +291,8 @@ def extract_with_soup(html: str | bytes) -> str:
 def write_article(article: Imported, folder: Path, stem: str, force: bool = False) -> Path:
     """Write ``folder/<slug>.md``; an existing file is an error unless ``force``."""
     slug = slugify(article.title) or slugify(stem) or "article"
-    path = folder / f"{slug}.md"
-    if path.exists() and not force:
-        raise SiteError(f"{path} exists; not overwriting it (use --force to replace it)")
-    folder.mkdir(parents=True, exist_ok=True)
-    front = yaml.safe_dump(article.front_matter(), allow_unicode=True, sort_keys=False, width=1000)
-    path.write_text(f"---\n{front}---\n\n{article.body}", encoding="utf-8")
-    return path
+    return write_content(folder / f"{slug}.md", article.front_matter(), f"\n{article.body}", force,
+                         " (use --force to replace it)")
 
 
 def import_files(paths: Iterable[Path], folder: Path, force: bool = False,

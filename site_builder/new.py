@@ -28,12 +28,14 @@ def today() -> dt.date:
     return moment.date()
 
 
-def _write(path: Path, front: dict[str, object], body: str = "") -> Path:
-    if path.exists():
-        raise SiteError(f"{path} already exists; not overwriting it")
+def write_content(path: Path, front: dict[str, object], body: str = "", force: bool = False, hint: str = "") -> Path:
+    """Write a content file: front matter, then ``body``. An existing file is an error (ending in
+    ``hint``) unless ``force``; without it, a file made meanwhile is not replaced either."""
+    if path.exists() and not force:
+        raise SiteError(f"{path} already exists; not overwriting it{hint}")
     path.parent.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
-    with open(path, "x", encoding="utf-8") as file:  # 'x': never replace a file made meanwhile
+    with open(path, "w" if force else "x", encoding="utf-8") as file:
         file.write(f"---\n{text}---\n{body}")
     return path
 
@@ -42,7 +44,7 @@ def new_article(root: Path, title: str) -> Path:
     """Write content/articles/<slug>.md with the title and today's date; returns its path."""
     if not title.strip() or not (slug := slugify(title)):
         raise SiteError(f"cannot make a file name from the title {title!r}")
-    return _write(root / "content" / "articles" / f"{slug}.md", {"title": title.strip(), "date": today()})
+    return write_content(root / "content" / "articles" / f"{slug}.md", {"title": title.strip(), "date": today()})
 
 
 def new_entity(root: Path, name: str, kind: str) -> Path:
@@ -51,4 +53,4 @@ def new_entity(root: Path, name: str, kind: str) -> Path:
         raise SiteError(f"unknown entity type '{kind}'; one of: {', '.join(ENTITY_TYPES)}")
     if not name.strip() or not (slug := slugify(name)):
         raise SiteError(f"cannot make a file name from the name {name!r}")
-    return _write(root / "content" / "entities" / f"{slug}.md", {"name": name.strip(), "type": kind})
+    return write_content(root / "content" / "entities" / f"{slug}.md", {"name": name.strip(), "type": kind})
