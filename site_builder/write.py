@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,12 +121,6 @@ class Staging:
         with open(self._target(page.path), "wb") as new:
             new.write(page.content)
         return True
-
-
-def write_pages(pages: Iterable[Page], folder: Path) -> int:
-    """Write pages under a staging folder; returns how many."""
-    staged = Staging(folder)
-    return sum(staged.write(page) for page in pages)
 
 
 def _replace(new: Path, out: Path, background: bool) -> None:

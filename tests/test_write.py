@@ -7,13 +7,14 @@ import pytest
 
 from site_builder.errors import SiteError
 from site_builder.render import Page
-from site_builder.write import MARKER, check_output, read_stamp, staging, write_pages
+from site_builder.write import MARKER, Staging, check_output, read_stamp, staging
 
 
 def write_site(pages: Iterable[Page], out: Path, stamp: dict[str, object] | None = None) -> int:
     """What the pipeline does, minus the workers."""
     with staging(out, stamp) as folder:
-        return write_pages(pages, folder)
+        staged = Staging(folder)
+        return sum(staged.write(page) for page in pages)
 
 
 def test_writes_then_replaces_whole(tmp_path: Path) -> None:
