@@ -14,6 +14,7 @@ into the new one instead of being rendered again.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import hashlib
@@ -23,7 +24,7 @@ import os
 import pickle
 import sys
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -96,12 +97,8 @@ def build(root: Path, out: Path | None = None, jobs: int | None = None,
     renders every page. Raises BuildFailed with every error found; the output
     is then untouched.
     """
-    # The build makes millions of small objects and no reference cycles worth
-    # collecting: the cyclic collector would only rescan them, again and again.
-    enabled = gc.isenabled()
-    gc.disable()
     store = Cache(root / CACHE)
-    try:
+    with _working(), contextlib.closing(store):
         if not cache:
             store.clear()
         try:
@@ -118,11 +115,6 @@ def build(root: Path, out: Path | None = None, jobs: int | None = None,
             result = _build(root, out, jobs, progress, store, force=True)
         warning = Diagnostic(root / CACHE, 0, problem, "warning")
         return dataclasses.replace(result, warnings=(warning, *result.warnings))
-    finally:
-        store.close()
-        _shared.clear()
-        if enabled:
-            gc.enable()
 
 
 def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[str], None],
@@ -177,6 +169,21 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         cache.put(ns, (), drop=cache.keys(ns) - set(keys))
     lap("render and write")
     return BuildResult(out, written, warnings, time.perf_counter() - started, stamp["pages"] - written, stages)
+
+
+@contextlib.contextmanager
+def _working() -> Iterator[None]:
+    """Around a build or a check: no cyclic garbage collection (a build makes millions of
+    small objects and no cycles worth collecting: the collector would only rescan them,
+    again and again), and the workers' shared state cleared after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        _shared.clear()
+        if enabled:
+            gc.enable()
 
 
 def _settings(root: Path, jobs: int | None) -> tuple[Config, int]:
@@ -258,10 +265,8 @@ def check(root: Path, jobs: int | None = None, progress: Callable[[str], None] =
         config, jobs = _settings(root, jobs)
     except BuildFailed as failed:
         return failed.errors
-    enabled = gc.isenabled()
-    gc.disable()
     cache = Cache(root / CACHE)
-    try:
+    with _working(), contextlib.closing(cache):
         try:
             found = _analyse(config, cache, jobs, progress)
             html = {k: v.decode() for k, v in cache.get("html", found.keys).items()}
@@ -276,11 +281,6 @@ def check(root: Path, jobs: int | None = None, progress: Callable[[str], None] =
                      *((f"entities/{e.id}.html", e.doc) for e in found.entities)]
         extra = findings(found.index, [(path, doc, html.get(key, "")) for (path, doc), key in
                                        zip(documents, found.keys)], pages)
-    finally:
-        cache.close()
-        _shared.clear()
-        if enabled:
-            gc.enable()
     return sorted(found.diagnostics + extra, key=lambda d: (str(d.path), d.line, d.message))
 
 
