@@ -49,6 +49,7 @@ from .load import load_content, parse_file
 from .model import Annotated, Article, Config, Document, Entity
 from .names import NameTable
 from .render import (
+    Page,
     PagePlan,
     make_environment,
     plan_site,
@@ -56,6 +57,7 @@ from .render import (
     static_files,
     theme_dir,
 )
+from .search import Block, Row, block_count, block_of, index_block, search_files, words
 from .write import Staging, check_output, read_stamp, staging
 
 T = TypeVar("T")
@@ -143,6 +145,8 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         raise BuildFailed(errors, warnings)
     articles, entities, keys, fresh, index = found.articles, found.entities, found.keys, found.fresh, found.index
 
+    search = _search(found, cache, jobs)
+    lap("search")
     plans = plan_site(index, config)
     live = last is not None and not force and cache.info("output") == last.get("build")
     _shared.update(config=config, plans=plans, parts=jobs,
@@ -157,7 +161,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         _shared.update(staged=Staging(folder, out if live else None))
         shares = _map(_render, range(jobs), jobs)
         page_keys = [item for share in shares for item in share]
-        static = [_shared["staged"].write(page) for page in static_files(config)]
+        static = [_shared["staged"].write(page) for page in [*static_files(config), *search]]
         written = sum(w for _, _, w in page_keys) + sum(static)
         stamp["pages"] = len(page_keys) + len(static)
         stamp["build"] = _digest(*sorted(key for _, key, _ in page_keys))
@@ -165,8 +169,9 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     cache.put("pages", ((path, pickle.dumps(key)) for path, key, _ in page_keys),
               drop=cache.keys("pages") - {p for p, _, _ in page_keys})
     cache.set_info("output", stamp["build"])
-    for ns in ("annotated", "html"):
+    for ns in ("annotated", "html", "words"):
         cache.put(ns, (), drop=cache.keys(ns) - set(keys))
+    cache.put("search", (), drop=cache.keys("search") - set(found.blocks))
     lap("render and write")
     return BuildResult(out, written, warnings, time.perf_counter() - started, stamp["pages"] - written, stages)
 
@@ -213,6 +218,10 @@ class _Analysis:
     index: SiteIndex
     diagnostics: list[Diagnostic]
     """Every error and warning, by file and line."""
+    words: dict[str, tuple[str, str]]
+    """Word counts and opening words of the articles annotated in this run, by annotation key."""
+    blocks: list[str] = dataclasses.field(default_factory=list)
+    """The keys of the search index's blocks, once made."""
 
 
 def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], None],
@@ -239,7 +248,9 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     _shared.update(names=names, link_all=config.link == "all", raw=config.allow_raw_html, cache=cache.folder,
                    docs=[(files.document(docs[i][0]), *docs[i][1:], keys[i]) for i in todo])
     chunks = [(start, min(start + 64, len(todo))) for start in range(0, len(todo), 64)]
-    fresh = dict(zip(todo, (a for share in _map(_annotate, chunks, jobs) for a in share)))
+    results = dict(zip(todo, (r for share in _map(_annotate, chunks, jobs) for r in share)))
+    fresh = {i: a for i, (a, _) in results.items()}
+    counted = {keys[i]: w for i, (_, w) in results.items() if w is not None}
     _shared["docs"] = []
     files.bodies.clear()
     files.save()
@@ -255,7 +266,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
                         link=_Links(cache, jobs))
     lap("index")
 
-    return _Analysis(articles, entities, keys, fresh, index, diagnostics)
+    return _Analysis(articles, entities, keys, fresh, index, diagnostics, counted)
 
 
 def check(root: Path, jobs: int | None = None, progress: Callable[[str], None] = lambda stage: None
@@ -462,18 +473,55 @@ class PageKeys:
         return _digest(self.base, body, self.buffer.getvalue())
 
 
-def _annotate(chunk: tuple[int, int]) -> list[Annotated]:
-    """Annotate some documents and remember the results (each worker writes its own)."""
+def _annotate(chunk: tuple[int, int]) -> list[tuple[Annotated, Any]]:
+    """Annotate some documents, and count the words of articles for search; remember the
+    results (each worker writes its own)."""
     docs = _shared["docs"][chunk[0]:chunk[1]]
     done = [annotate(doc, _shared["names"], link_all=_shared["link_all"], href_prefix=prefix, exclude=exclude,
                      allow_raw_html=_shared["raw"]) for doc, prefix, exclude, _ in docs]
+    counted = [words(a.html) if exclude is None else None for (_, _, exclude, _), a in zip(docs, done)]
     cache = Cache(_shared["cache"])
     try:
         cache.put("annotated", ((key, pickle.dumps((a.mentions, a.diagnostics))) for (*_, key), a in zip(docs, done)))
         cache.put("html", ((key, a.html.encode()) for (*_, key), a in zip(docs, done)))
+        cache.put("words", ((key, pickle.dumps(w)) for (*_, key), w in zip(docs, counted) if w is not None))
     finally:
         cache.close()
-    return done
+    return list(zip(done, counted))
+
+
+def _search(found: _Analysis, cache: Cache, jobs: int) -> list[Page]:
+    """The search files. Only blocks whose articles changed are indexed again, by the workers."""
+    blocks: list[list[tuple[str, str, str, str]]] = [[] for _ in range(block_count(len(found.articles)))]
+    for article, key in zip(found.articles, found.keys):
+        blocks[block_of(article.slug, len(blocks))].append(
+            (article.title, article.slug, article.date.isoformat() if article.date else "", key))
+    for block in blocks:
+        block.sort(key=lambda row: row[1])
+    found.blocks = [_digest(_code(), *(part for row in block for part in row)) for block in blocks]
+    known = {k: pickle.loads(v) for k, v in cache.get("search", found.blocks).items()}
+    _shared.update(words=found.words, blocks=[(k, b) for k, b in zip(found.blocks, blocks) if k not in known])
+    known.update(zip((k for k, _ in _shared["blocks"]), _map(_index_search, range(len(_shared["blocks"])), jobs)))
+    counts = {e: len(a) for e, a in found.index.appearances.items()}
+    return search_files(found.entities, counts, [known[k] for k in found.blocks])
+
+
+def _index_search(number: int) -> Block:
+    """Index one block of articles for search and remember it (each worker writes its own)."""
+    key, block = _shared["blocks"][number]
+    counted: dict[str, tuple[str, str]] = _shared["words"]
+    cache = Cache(_shared["cache"])
+    try:
+        wanted = [k for *_, k in block if k not in counted]
+        stored = {k: pickle.loads(v) for k, v in cache.get("words", wanted).items()}
+        if not set(wanted) <= stored.keys():
+            raise CacheCorrupt("word counts missing from the cache")
+        rows = [Row(title, slug, date, *(counted.get(k) or stored[k])) for title, slug, date, k in block]
+        result = index_block(rows)
+        cache.put("search", [(key, pickle.dumps(result))])
+    finally:
+        cache.close()
+    return result
 
 
 def _render(part: int) -> list[tuple[str, str, bool]]:

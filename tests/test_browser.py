@@ -73,3 +73,17 @@ def test_entity_previews_on_hover_focus_and_touch(report: dict) -> None:
 
 def test_no_page_scrolls_sideways_at_200_percent_zoom_or_on_a_phone(report: dict) -> None:
     assert report["overflow"] == []
+
+
+def test_search_finds_entities_first_then_articles_with_highlights(report: dict) -> None:
+    search = report["search"]
+    assert search["visible"] and search["slashFocuses"] == "search-box"
+    assert search["options"][0] == "Vladimir Putin Person · 2 articles"
+    assert any(o.startswith("Russia and North Korea sign mutual aid agreement") for o in search["options"][1:])
+    assert any(o.startswith("Second\n") for o in search["options"][1:])
+    assert search["marks"] and all(m.lower() == "putin" for m in search["marks"])
+    assert search["status"] == f"{len(search['options'])} results" and search["expanded"] == "true"
+    assert search["activeDescendant"] == "search-option-e0" and search["closedByEscape"] is True
+    assert [o.split("\n")[0] for o in search["phrase"]] == [
+        "Russia and North Korea sign mutual aid agreement amid rising tensions with the West"]
+    assert search["opened"].endswith("/" + ARTICLE)  # arrow down, Enter: the article opens

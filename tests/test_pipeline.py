@@ -268,4 +268,6 @@ def test_progress_hears_each_stage(tmp_path: Path) -> None:
     pages = documents + 3 + 2 + 1 + 3
     assert heard == ["loading content", f"annotating {documents} of {documents} documents", "cross-referencing",
                      f"rendering {pages} pages"]
-    assert result.pages == pages + 3  # and the static files: two stylesheets and the theme script
+    search = len(list((result.out / "search").iterdir()))
+    assert search >= 4  # an index, the entities, the articles and at least one terms file
+    assert result.pages == pages + 4 + search  # and the static files: two stylesheets and two scripts

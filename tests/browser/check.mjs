@@ -16,7 +16,7 @@ const axePath = require.resolve("axe-core/axe.min.js");
 const [site, ...pages] = process.argv.slice(2);
 const url = (page) => pathToFileURL(path.join(site, page)).href;
 const report = { violations: [], consoleErrors: [], blocked: [], toggle: {}, keyboard: {}, preview: {},
-                 overflow: [] };
+                 overflow: [], search: {} };
 const article = pages.find((page) => page.startsWith("articles/") && !page.includes("index") && !/\d{4}/.test(page));
 
 const browser = await chromium.launch({
@@ -87,6 +87,53 @@ try {
   await tab.keyboard.press("Enter");
   report.keyboard.afterSkip = await tab.evaluate(() => document.activeElement.id);
   await context.close();
+
+  // Search: "/" focuses the box; entities come first, then articles with highlighted words;
+  // arrows and Enter open a result, Escape closes them.
+  {
+    const reader = await browser.newContext({ colorScheme: "light", viewport: { width: 1280, height: 900 } });
+    await reader.route("**/*", (route) => {
+      const target = route.request().url();
+      if (target.startsWith("file:")) return route.continue();
+      report.blocked.push(target);
+      return route.abort();
+    });
+    const tab = await reader.newPage();
+    tab.on("pageerror", (error) => report.consoleErrors.push(`${tab.url()}: ${error.message}`));
+    tab.on("console", (message) => {
+      if (message.type() === "error") report.consoleErrors.push(`${tab.url()}: ${message.text()}`);
+    });
+    await tab.goto(url(pages[0]));
+    const box = tab.locator("#search-box");
+    report.search.visible = await box.isVisible();
+    await tab.keyboard.press("/");
+    report.search.slashFocuses = await tab.evaluate(() => document.activeElement.id);
+    await tab.keyboard.type("putin");
+    await tab.locator("#search-results li").first().waitFor({ timeout: 5000 });
+    report.search.options = await tab.locator("#search-results li").allInnerTexts();
+    report.search.marks = await tab.locator("#search-results mark").allInnerTexts();
+    report.search.status = await tab.locator("#search-status").innerText();
+    report.search.expanded = await box.getAttribute("aria-expanded");
+    if (process.env.SCREENSHOTS) {
+      await tab.screenshot({ path: path.join(process.env.SCREENSHOTS, "search-desktop.png") });
+      await tab.setViewportSize({ width: 390, height: 844 });
+      await tab.screenshot({ path: path.join(process.env.SCREENSHOTS, "search-phone.png") });
+      await tab.setViewportSize({ width: 1280, height: 900 });
+    }
+    await tab.keyboard.press("ArrowDown");
+    report.search.activeDescendant = await box.getAttribute("aria-activedescendant");
+    await tab.keyboard.press("Escape");
+    report.search.closedByEscape = await tab.locator("#search-results").isHidden();
+    await box.fill("");
+    await box.type("mutual aid");
+    await tab.waitForFunction(() => document.querySelectorAll("#search-results li").length > 0);
+    report.search.phrase = await tab.locator("#search-results li").allInnerTexts();
+    await tab.keyboard.press("ArrowDown");
+    await tab.keyboard.press("Enter");
+    await tab.waitForURL((target) => target.href !== url(pages[0]), { timeout: 5000 }).catch(() => {});
+    report.search.opened = tab.url();
+    await reader.close();
+  }
 
   // Entity previews on an article page: hover, keyboard focus, Escape, and nothing moves.
   if (article) {

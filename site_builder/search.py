@@ -1,0 +1,145 @@
+"""The search index: script files a page loads on first use, so that search works from file://.
+
+Articles are dealt into blocks by a hash of their slug, so that an edit changes one block and
+adding an article renumbers nobody else. A block is indexed on its own (by a worker, and kept
+in the cache); the files are then only joined. Files under ``search/``, each a call to
+``siteSearch.add(name, data)``:
+
+- ``index.js``: the number of blocks, which terms files exist, and each block's common words;
+- ``entities.js``: every entity's id, name, aliases, type and article count;
+- ``articles-<b>.js``: title, address, date and opening words of each article of block ``b``;
+- ``terms-<xy>.js``: for the words starting with ``xy``, one object per block: the articles
+  (by place in their block) using each word and how much (words in the title count triple).
+  A query loads one terms file per word, never the whole index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from .model import Entity
+from .render import Page
+
+BLOCK = 500
+"""About this many articles a block: an edit re-indexes one block."""
+COMMON_FLOOR = 50
+"""A word is left out of a block when more than half its articles, and more than this many, use it."""
+EXCERPT = 240
+_BLOCK_TAGS = re.compile(r"</?(?:p|div|h[1-6]|li|ul|ol|dl|dt|dd|blockquote|pre|table|tr|td|th|br|hr|figure"
+                         r"|details|summary)\b[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+_WORD = re.compile(r"\w+")
+_MARKS = re.compile(r"[\u0300-\u036f]")
+_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&#x27;": "'"}
+
+
+class Row(NamedTuple):
+    """What the index holds of one article."""
+
+    title: str
+    slug: str
+    date: str
+    counts: str
+    """``words``' compact word counts."""
+    excerpt: str
+
+
+class Block(NamedTuple):
+    """One block's part of the index, as JSON text ready to be joined."""
+
+    articles: str
+    terms: dict[str, str]
+    """Per terms file, the block's object of words."""
+    common: list[str]
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: what the index and the queries compare (search.js folds alike)."""
+    if text.isascii():
+        return text.lower()
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text.casefold()))
+
+
+def plain_text(html: str) -> str:
+    text = _TAG.sub("", _BLOCK_TAGS.sub(" ", html))  # words split at blocks, not at links
+    for entity, char in _ENTITIES.items():
+        text = text.replace(entity, char)
+    return " ".join(text.split())
+
+
+def words(html: str) -> tuple[str, str]:
+    """A document's word counts (folded), as one compact 'word count word count ...' string
+    (a dict per article would cost a quarter of a gigabyte at 10,000 articles), and its
+    opening words, from its HTML."""
+    text = plain_text(html)
+    counted = Counter(_WORD.findall(fold(text)))
+    return " ".join(f"{word} {n}" for word, n in counted.items()), text[:EXCERPT]
+
+
+def shard_of(word: str) -> str:
+    """The terms file a folded word is in: its first two characters, when they are ASCII letters
+    or digits ('_' stands for anything else)."""
+    return "".join(c if c.isascii() and c.isalnum() else "_" for c in (word + "__")[:2])
+
+
+def block_count(articles: int) -> int:
+    """A power of two, so that a growing site seldom deals its articles again."""
+    blocks = 1
+    while blocks * BLOCK < articles:
+        blocks *= 2
+    return blocks
+
+
+def block_of(slug: str, blocks: int) -> int:
+    return int.from_bytes(hashlib.blake2b(slug.encode(), digest_size=4).digest(), "big") % blocks
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def index_block(rows: Sequence[Row]) -> Block:
+    """Index one block's articles (in the order given, which the files keep)."""
+    postings: dict[str, list[str]] = {}
+    for number, row in enumerate(rows):
+        counted = row.counts.split()
+        titled = Counter(_WORD.findall(fold(row.title)))
+        for i in range(0, len(counted), 2):
+            word = counted[i]
+            found = postings.get(word)
+            if found is None:
+                found = postings[word] = []
+            found.append(f"{number},{int(counted[i + 1]) + 3 * titled.pop(word, 0)}")
+        for word, n in titled.items():  # title words the text does not have
+            postings.setdefault(word, []).append(f"{number},{3 * n}")
+    # Words in most articles ("the", "said") find nothing and weigh a third of the index: left
+    # out, and listed, so that a query skips them.
+    floor = max(COMMON_FLOOR, len(rows) // 2)
+    common = sorted(w for w, p in postings.items() if len(p) > floor)
+    shards: dict[str, list[str]] = {}
+    for word in sorted(postings.keys() - set(common)):
+        shards.setdefault(shard_of(word), []).append(f"{_json(word)}:[{','.join(postings[word])}]")
+    articles = _json([[row.title, row.slug, row.date, row.excerpt] for row in rows])
+    return Block(articles, {name: "{" + ",".join(terms) + "}" for name, terms in shards.items()}, common)
+
+
+def search_files(entities: Iterable[Entity], counts: dict[str, int], blocks: Sequence[Block]) -> list[Page]:
+    """The search files, from each block's index; ``counts`` is how many articles mention each entity."""
+    def script(name: str, body: str) -> Page:
+        return Page(f"search/{name}.js", f"siteSearch.add({_json(name)},{body});\n".encode())
+
+    listed = [[e.id, e.name, list(e.aliases), e.type, counts.get(e.id, 0)]
+              for e in sorted(entities, key=lambda e: (-counts.get(e.id, 0), e.name))]
+    names = sorted({name for block in blocks for name in block.terms})
+    return [script("entities", _json(listed)),
+            *(script(f"articles-{b}", block.articles) for b, block in enumerate(blocks)),
+            *(script(f"terms-{name}", "[" + ",".join(block.terms.get(name, "{}") for block in blocks) + "]")
+              for name in names),
+            script("index", _json({"blocks": len(blocks), "shards": names,
+                                   "common": [block.common for block in blocks]}))]

@@ -1,0 +1,114 @@
+"""The search index: script files, sharded by the first letters of each word."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from site_builder import pipeline, search
+from site_builder.pipeline import build
+from site_builder.search import BLOCK, Row, block_count, block_of, fold, index_block, plain_text, shard_of, words
+
+from .test_pipeline import ARTICLE, copy_example
+
+
+def load(out: Path, name: str) -> object:
+    text = (out / "search" / f"{name}.js").read_text(encoding="utf-8")
+    match = re.fullmatch(r'siteSearch\.add\("([^"]+)",(.*)\);\n', text, re.S)
+    assert match and match[1] == name
+    return json.loads(match[2])
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = copy_example(tmp_path_factory.mktemp("search"))
+    (project / "content" / "articles" / "zurich.md").write_text(
+        "---\ntitle: Zürich talks\ndate: 2024-07-01\n---\nVladimir Putin did not go to <b>Zürich</b>.\n",
+        encoding="utf-8")
+    return build(project).out
+
+
+def test_words_are_folded_and_split_at_blocks_not_links() -> None:
+    counts, opening = words('<p>Déjà <a href="x">Pyong</a>yang.</p><p>Next next</p>')
+    assert counts == "deja 1 pyongyang 1 next 2"
+    assert opening == "Déjà Pyongyang. Next next"
+    assert plain_text("<p>a &amp; b</p><li>c</li>") == "a & b c"
+    assert fold("Zürich") == "zurich" and shard_of("zurich") == "zu" and shard_of("é") == "__"
+
+
+def test_each_word_is_in_its_shard_with_its_articles(out: Path) -> None:
+    index = load(out, "index")
+    assert index["blocks"] == 1 and index["common"] == [[]]  # two articles: nothing is common
+    articles = load(out, "articles-0")
+    order = [row[1] for row in articles]
+    assert order == ["russia-north-korea-pact", "zurich"]  # by slug
+    assert set(index["shards"]) == {p.stem.removeprefix("terms-") for p in (out / "search").glob("terms-*.js")}
+    zurich = load(out, "terms-zu")
+    assert zurich == [{"zurich": [order.index("zurich"), 1 + 3]}]  # once in the text; the title counts triple
+    putin = load(out, "terms-pu")[0]["putin"]
+    assert sorted(putin[::2]) == [0, 1]
+    for name in index["shards"]:
+        for word in load(out, f"terms-{name}")[0]:
+            assert shard_of(word) == name and word == fold(word)
+
+
+def rows(*texts: str) -> list[Row]:
+    return [Row(f"Title {i}", f"a{i}", "", words(f"<p>{text}</p>")[0], text[:10]) for i, text in enumerate(texts)]
+
+
+def test_words_in_most_of_a_block_are_left_out_and_listed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "COMMON_FLOOR", 2)
+    block = index_block(rows("the cat", "the dog", "the cat and the owl", "a title"))
+    assert block.common == ["the", "title"]  # in 3 and 4 of 4 articles: more than half
+    assert "th" not in block.terms
+    assert json.loads(block.terms["ca"]) == {"cat": [0, 1, 2, 1]}
+    assert json.loads(block.terms["ow"]) == {"owl": [2, 1]}
+    assert json.loads(block.articles)[3] == ["Title 3", "a3", "", "a title"]
+
+
+def test_blocks_are_stable_powers_of_two() -> None:
+    assert [block_count(n) for n in (0, 1, BLOCK, BLOCK + 1, 4 * BLOCK, 4 * BLOCK + 1)] == [1, 1, 1, 2, 4, 8]
+    assert all(block_of(f"s{i}", 8) == block_of(f"s{i}", 8) % 4 + 4 * (block_of(f"s{i}", 8) // 4)
+               for i in range(50))
+    assert len({block_of(f"s{i}", 8) for i in range(200)}) == 8  # the hash spreads them
+
+
+def test_an_edit_indexes_one_block_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "BLOCK", 1)  # eight blocks for the example's few articles
+    project = copy_example(tmp_path)
+    folder = project / "content" / "articles"
+    for i in range(5):
+        (folder / f"a{i}.md").write_text(f"---\ntitle: Article {i}\n---\nPutin spoke {i} times.\n", encoding="utf-8")
+    indexed: list[list[str]] = []
+    real = pipeline.index_block
+    monkeypatch.setattr(pipeline, "index_block", lambda rows: indexed.append([r.slug for r in rows]) or real(rows))
+    first = build(project, jobs=1).out
+    assert load(first, "index")["blocks"] == 8 and sorted(s for block in indexed for s in block) == \
+        sorted(["a0", "a1", "a2", "a3", "a4", "russia-north-korea-pact"])
+    before = {p.name: p.read_bytes() for p in (first / "search").iterdir()}
+    indexed.clear()
+    (folder / "a3.md").write_text("---\ntitle: Article 3\n---\nPutin spoke of zebras.\n", encoding="utf-8")
+    after = {p.name: p.read_bytes() for p in (build(project, jobs=1).out / "search").iterdir()}
+    assert len(indexed) == 1 and "a3" in indexed[0]
+    block = search.block_of("a3", 8)
+    changed = {name for name in after if before.get(name) != after[name]}
+    # Its opening words, the new shard's name, and the words it lost, gained or counts anew.
+    assert changed == {f"articles-{block}.js", "index.js", *(f"terms-{shard_of(w)}.js" for w in ("times", "of", "zebras", "3"))}
+    hits = load(first, "terms-ze")[block]["zebras"]
+    assert load(first, f"articles-{block}")[hits[0]][1] == "a3"
+
+
+def test_entities_are_listed_with_their_type_and_count(out: Path) -> None:
+    entities = {row[0]: row for row in load(out, "entities")}
+    assert entities["vladimir-putin"][1:] == ["Vladimir Putin", [], "person", 2]
+    assert "U.N. Security Council" in entities["un-security-council"][2]
+
+
+def test_pages_carry_a_search_box_that_needs_its_script(out: Path) -> None:
+    html = (out / ARTICLE).read_text(encoding="utf-8")
+    assert '<form class="site-search" role="search" data-root="../" hidden>' in html
+    assert '<input type="search" id="search-box"' in html
+    assert '<script src="../static/search.js" defer></script>' in html
