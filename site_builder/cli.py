@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import sys
 from pathlib import Path
@@ -11,7 +13,8 @@ from . import __version__
 from .errors import BuildFailed, SiteError
 from .model import ENTITY_TYPES
 from .new import new_article, new_entity
-from .pipeline import build, check
+from .pipeline import build, check, suggest
+from .suggest import write_drafts
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,6 +67,21 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--to", type=Path, default=Path("content/articles"), metavar="DIR",
                    help="folder to write the articles into (default: content/articles)")
     i.add_argument("--force", action="store_true", help="replace articles that exist")
+    g = commands.add_parser("suggest", help="list the names in the articles that no entity covers yet",
+                            description="Find proper names (people, places, organisations) in the articles "
+                                        "that no entity file names, group their variants, and list them with "
+                                        "a guessed type, how often and in how many articles they occur, two "
+                                        "example sentences and a confidence, best evidenced first. Names in "
+                                        "content/entities/_rejected.txt (one a line) are never suggested.")
+    g.add_argument("project", nargs="?", default=".", type=Path, metavar="PROJECT_DIR",
+                   help="folder holding site.toml and content/ (default: current folder)")
+    g.add_argument("--json", action="store_true", help="print the candidates as JSON")
+    g.add_argument("--write", action="store_true",
+                   help="write a draft entity file (draft: true) per candidate listed; never overwrites")
+    g.add_argument("--min-confidence", type=float, default=0.0, metavar="X",
+                   help="list only candidates at least this confident (0 to 1; default: all)")
+    g.add_argument("--limit", type=int, default=0, metavar="N", help="list at most N candidates (default: all)")
+    g.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: one per core)")
     n = commands.add_parser("new", help="start a new article or entity file",
                             description="Write content/articles/<slug>.md or content/entities/<id>.md with the "
                                         "front matter filled in, and print its path. Never overwrites a file.")
@@ -74,6 +92,34 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--project", type=Path, default=Path("."), metavar="PROJECT_DIR",
                    help="folder holding site.toml and content/ (default: current folder)")
     return parser
+
+
+def _suggest(args: argparse.Namespace) -> int:
+    try:
+        found = suggest(args.project, jobs=args.jobs)
+    except BuildFailed as failed:
+        for diagnostic in failed.errors:
+            print(diagnostic, file=sys.stderr)
+        return 1
+    found = [c for c in found if c.confidence >= args.min_confidence][:args.limit or None]
+    if args.json:
+        print(json.dumps([dataclasses.asdict(c) for c in found], ensure_ascii=False, indent=1))
+    else:
+        for c in found:
+            also = ", ".join((*c.aliases, *c.short_names))
+            print(f"{c.name} ({c.type}{'; also ' + also if also else ''}): {c.mentions} mention"
+                  f"{'s' if c.mentions != 1 else ''} in {c.articles} article{'s' if c.articles != 1 else ''}, "
+                  f"confidence {c.confidence:.2f}")
+            for example in c.examples:
+                print(f"    {example}")
+    if args.write:
+        written, kept = write_drafts(found, args.project / "content")
+        for path in written:
+            print(f"wrote {path}", file=sys.stderr)
+        for path in kept:
+            print(f"left {path} as it was: it exists", file=sys.stderr)
+    print(f"{len(found)} candidate{'s' if len(found) != 1 else ''}", file=sys.stderr)
+    return 0
 
 
 class _Progress:
@@ -111,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{errors} error{'s' if errors != 1 else ''}, {len(found) - errors} "
                   f"warning{'s' if len(found) - errors != 1 else ''}", file=sys.stderr)
             return 1 if errors else 0
+        if args.command == "suggest":
+            return _suggest(args)
         if args.command == "serve":
             from .serve import serve  # only this command needs the file watcher
             serve(args.project, args.host, args.port, args.out, args.jobs,

@@ -11,7 +11,7 @@ from .errors import ContentError
 from .model import LINK_MODES, Config
 
 TOP_KEYS = ("title", "description", "language", "theme", "base_url", "allow_raw_html", "annotate")
-ANNOTATE_KEYS = ("link",)
+ANNOTATE_KEYS = ("link", "discover")
 BASE_URL = re.compile(r"""https?://[^/\s<>"']+(/[^\s<>"']*)?$""")
 
 
@@ -65,4 +65,7 @@ def load_config(root: Path) -> Config:
     if link not in LINK_MODES:
         raise ContentError(path, _line_of(text, "link"),
                            f"annotate.link must be one of {', '.join(LINK_MODES)}, not {link!r}")
-    return Config(root=root, link=link, **data)
+    discover = annotate.get("discover", False)
+    if not isinstance(discover, bool):
+        raise ContentError(path, _line_of(text, "discover"), "annotate.discover must be true or false")
+    return Config(root=root, link=link, discover=discover, **data)

@@ -20,7 +20,7 @@ from .errors import Diagnostic
 from .model import ENTITY_TYPES, Article, Document, Entity
 
 ARTICLE_KEYS = ("title", "date", "author", "publication", "source", "summary", "tags")
-ENTITY_KEYS = ("name", "type", "aliases", "short_names", "description", "links", "match_case")
+ENTITY_KEYS = ("name", "type", "aliases", "short_names", "description", "links", "match_case", "draft")
 _SLUG_RE = re.compile(r"^\w[\w.-]*$")
 
 
@@ -179,16 +179,17 @@ def load_entity(path: Path, diagnostics: list[Diagnostic]) -> Entity | None:
     kind = f.text("type") or "thing"
     if kind not in ENTITY_TYPES:
         f.error("type", f"'type' must be one of {', '.join(ENTITY_TYPES)}, not {kind!r}{closest(kind, ENTITY_TYPES)}")
-    match_case = data.get("match_case", True)
-    if not isinstance(match_case, bool):
-        f.error("match_case", "'match_case' must be true or false")
+    match_case, draft = data.get("match_case", True), data.get("draft", False)
+    for key, value in (("match_case", match_case), ("draft", draft)):
+        if not isinstance(value, bool):
+            f.error(key, f"'{key}' must be true or false")
     links = data.get("links") or {}
     if not isinstance(links, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in links.items()):
         f.error("links", "'links' must be a map of label: URL")
         links = {}
     entity = Entity(id=entity_id, name=name, doc=doc, type=kind, aliases=f.text_list("aliases"),
                     short_names=f.text_list("short_names"), description=f.text("description"),
-                    links=tuple(links.items()), match_case=bool(match_case))
+                    links=tuple(links.items()), match_case=bool(match_case), draft=draft is True)
     return entity if not _new_errors(diagnostics, errors_before) else None
 
 

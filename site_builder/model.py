@@ -34,6 +34,8 @@ class Config:
     allow_raw_html: bool = False
     """Keep raw HTML in Markdown as written; by default it is sanitized (no scripts,
     event handlers, javascript: URLs, frames or forms)."""
+    discover: bool = False
+    """Link the names the detector is confident of, with generated, unreviewed entity pages."""
     base_url: str = ""
     """Where the site is published, ending in '/'. Only when set: canonical links, feeds,
     sitemap.xml and robots.txt; without it no absolute URL appears (the site relocates)."""
@@ -89,6 +91,8 @@ class Entity:
     links: tuple[tuple[str, str], ...] = ()
     """(label, URL) pairs, in the order written."""
     match_case: bool = True
+    draft: bool = False
+    """Found by the detector and not yet reviewed: its page says so."""
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ from .render import (
     theme_dir,
 )
 from .search import Block, Row, block_count, block_of, index_block, search_files, words
+from .suggest import Candidate, candidates, prose, rejected_names
 from .write import Staging, check_output, read_stamp, staging
 
 T = TypeVar("T")
@@ -234,6 +235,14 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     progress("loading content")
     files = _Files(cache)
     articles, entities = load_content(config.content_dir, diagnostics, files.parse)
+    if config.discover:
+        have = {e.id for e in entities}
+        from .suggest import (
+            draft_entities,  # the detector's model loads only when asked for
+        )
+
+        found = _candidates(config, articles, entities, cache, jobs, files)
+        entities += [e for e in draft_entities(found, config.content_dir) if e.id not in have]
     names = NameTable(entities)
     diagnostics += names.warnings
     lap("load")
@@ -241,7 +250,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     docs = [*((a.doc, "../entities/", None) for a in articles), *((e.doc, "", e.id) for e in entities)]
     salt = _digest(_code(), config.link, str(config.allow_raw_html), *(repr((e.id, e.name, e.type, e.aliases, e.short_names, e.match_case))
                                            for e in entities))
-    keys = [_digest(salt, prefix, exclude or "", files.digests[doc.path]) for doc, prefix, exclude in docs]
+    keys = [_digest(salt, prefix, exclude or "", files.digests.get(doc.path) or repr(doc)) for doc, prefix, exclude in docs]
     known = {k: pickle.loads(v) for k, v in cache.get("annotated", keys).items()}
     todo = [i for i, k in enumerate(keys) if k not in known]
     progress(f"annotating {len(todo)} of {len(docs)} documents")
@@ -388,6 +397,8 @@ class _Files:
         """``doc`` with its body: the one read in this build (once), else read again."""
         if doc.path in self.bodies:
             return self.bodies.pop(doc.path)
+        if doc.path not in self.loaders:  # made by the build (discover mode), not read from a file
+            return doc
         item, _ = parse_file(doc.path, self.loaders[doc.path])
         if item is None or item.doc.body_line != doc.body_line:
             raise SiteError(f"{doc.path} changed during the build; build again")
@@ -488,6 +499,55 @@ def _annotate(chunk: tuple[int, int]) -> list[tuple[Annotated, Any]]:
     finally:
         cache.close()
     return list(zip(done, counted))
+
+
+def suggest(root: Path, jobs: int | None = None) -> list[Candidate]:
+    """The names in the articles that no entity file covers (``site-builder suggest``)."""
+    config, jobs = _settings(root, jobs)
+
+    def find(cache: Cache) -> list[Candidate]:
+        if cache.info("code") != _code():
+            cache.clear()
+            cache.set_info("code", _code())
+        files = _Files(cache)
+        articles, entities = load_content(config.content_dir, [], files.parse)
+        return _candidates(config, articles, entities, cache, jobs, files)
+
+    store = Cache(root / CACHE)
+    with _working(), contextlib.closing(store):
+        try:
+            return find(store)
+        except CacheCorrupt:
+            store.clear()
+            return find(Cache(None))
+
+
+def _candidates(config: Config, articles: list[Article], entities: list[Entity], cache: Cache, jobs: int,
+                files: _Files) -> list[Candidate]:
+    """What the detector finds that ``entities`` lack. Each article's text and what the detector
+    finds in it are cached by the file's digest and the model."""
+    from . import discover  # its model loads only when asked for
+
+    model = _digest((Path(discover.__file__).parent / "data" / discover.MODEL).read_bytes())
+    keys = [_digest(model, files.digests[a.doc.path]) for a in articles]
+    found = {k: pickle.loads(v) for k, v in cache.get("detected", keys).items()}
+    todo = [i for i, k in enumerate(keys) if k not in found]
+    _shared["docs"] = [(files.bodies[a.doc.path] if a.doc.path in files.bodies else files.document(a.doc))
+                       for a in (articles[i] for i in todo)]
+    chunks = [(start, min(start + 16, len(todo))) for start in range(0, len(todo), 16)]
+    fresh = dict(zip((keys[i] for i in todo), (r for share in _map(_detect, chunks, jobs) for r in share)))
+    cache.put("detected", ((k, pickle.dumps(v)) for k, v in fresh.items()), drop=cache.keys("detected") - set(keys))
+    found.update(fresh)
+    texts, spans = [found[k][0] for k in keys], [found[k][1] for k in keys]
+    return candidates(texts, spans, entities, rejected_names(config.content_dir))
+
+
+def _detect(chunk: tuple[int, int]) -> list[tuple[str, list[tuple[int, int, str]]]]:
+    """The running text of some articles, and the names the detector finds in it."""
+    from .discover import detect
+
+    texts = [prose(doc.body) for doc in _shared["docs"][chunk[0]:chunk[1]]]
+    return [(text, detect(text)) for text in texts]
 
 
 def _search(found: _Analysis, cache: Cache, jobs: int) -> list[Page]:
