@@ -6,7 +6,8 @@ SITE_DIR is a built site (e.g. the 10,000-article site that build_speed.py leave
 folder, ``out-site-builder``). Queries are drawn from the site's own index (seeded): entity
 names, rare and frequent words, two-word queries and three-letter prefixes. Prints the index
 size, then the median and worst query time, cold (the first search on a page, which loads the
-index scripts it needs) and warm (the same query again). Needs node, the npm packages
+terms and excerpt files it needs; the box's focus has loaded the index, the entities and the
+titles) and warm (the same query again). Needs node, the npm packages
 (``npm install``) and /usr/bin/chromium.
 """
 
@@ -58,13 +59,13 @@ def size(search: Path) -> str:
     files = sorted(search.glob("*.js"), key=lambda p: p.stat().st_size)
     total = sum(p.stat().st_size for p in files)
     terms = [p for p in files if p.name.startswith("terms-")]
-    articles = [p for p in files if p.name.startswith("articles-")]
+    excerpts = [p for p in files if p.name.startswith("excerpts-")]
     kb = lambda paths: sum(p.stat().st_size for p in paths) / 1024  # noqa: E731
     return (f"index: {len(files)} files, {total / 2**20:.1f} MB in all; terms {len(terms)} files, "
             f"{kb(terms) / 1024:.1f} MB, median {statistics.median(p.stat().st_size for p in terms) / 1024:.1f} KB, "
             f"largest {terms[-1].name if terms else '-'} {terms[-1].stat().st_size / 1024 if terms else 0:.0f} KB; "
-            f"articles {len(articles)} files, {kb(articles) / 1024:.1f} MB; entities {kb([search / 'entities.js']):.0f} KB; "
-            f"index.js {kb([search / 'index.js']):.1f} KB")
+            f"excerpts {len(excerpts)} files, {kb(excerpts) / 1024:.1f} MB; entities {kb([search / 'entities.js']):.0f} KB; "
+            f"titles {kb([search / 'titles.js']):.0f} KB; index.js {kb([search / 'index.js']):.1f} KB")
 
 
 def main() -> int:

@@ -7,10 +7,12 @@ in the cache); the files are then only joined. Files under ``search/``, each a c
 
 - ``index.js``: the number of blocks, which terms files exist, and each block's common words;
 - ``entities.js``: every entity's id, name, aliases, type and article count;
-- ``articles-<b>.js``: title, address, date and opening words of each article of block ``b``;
-- ``terms-<xy>.js``: for the words starting with ``xy``, one object per block: the articles
-  (by place in their block) using each word and how much (words in the title count triple).
-  A query loads one terms file per word, never the whole index.
+- ``titles.js``: per block, each article's title, address and date (loaded when the box is
+  focused, with the two above, so that results show without waiting for more files);
+- ``excerpts-<b>-<k>.js``: the opening words of the articles of block ``b`` from place ``50 k``;
+- ``terms-<xy>.js`` (or ``terms-<xyz>.js``, where the words starting with ``xy`` are too many
+  for one file): for those words, one object per block: the articles (by place in their block)
+  using each word, and how. A query loads one terms file per word, never the whole index.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ BLOCK = 500
 COMMON_FLOOR = 50
 """A word is left out of a block when more than half its articles, and more than this many, use it."""
 EXCERPT = 240
+EXCERPTS_PER_FILE = 50
+"""A query shows eight articles: it loads at most eight small files of excerpts."""
+SPLIT = 64 * 1024
+"""Words starting with the same two characters go in one terms file, or in one per three
+characters when they would make a larger file than this (a script takes longer to load)."""
 _BLOCK_TAGS = re.compile(r"</?(?:p|div|h[1-6]|li|ul|ol|dl|dt|dd|blockquote|pre|table|tr|td|th|br|hr|figure"
                          r"|details|summary)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
@@ -53,9 +60,11 @@ class Row(NamedTuple):
 class Block(NamedTuple):
     """One block's part of the index, as JSON text ready to be joined."""
 
-    articles: str
+    titles: str
+    excerpts: list[str]
+    """Each file's worth of excerpts."""
     terms: dict[str, str]
-    """Per terms file, the block's object of words."""
+    """The block's words and postings by their first three characters, as the inside of a JSON object."""
     common: list[str]
 
 
@@ -83,10 +92,10 @@ def words(html: str) -> tuple[str, str]:
     return f"{once}|{' '.join([word for word, n in counted.items() if n > 1])}", text[:EXCERPT]
 
 
-def shard_of(word: str) -> str:
-    """The terms file a folded word is in: its first two characters, when they are ASCII letters
-    or digits ('_' stands for anything else)."""
-    return "".join(c if c.isascii() and c.isalnum() else "_" for c in (word + "__")[:2])
+def shard_of(word: str, length: int = 2) -> str:
+    """The terms file a folded word is in: its first two (or three) characters, when they are
+    ASCII letters or digits ('_' stands for anything else, and for a shorter word's end)."""
+    return "".join(c if c.isascii() and c.isalnum() else "_" for c in (word + "___")[:length])
 
 
 def block_count(articles: int) -> int:
@@ -132,9 +141,11 @@ def index_block(rows: Sequence[Row]) -> Block:
     common = sorted(w for w, p in postings.items() if len(p) > floor)
     shards: dict[str, list[str]] = {}
     for word in sorted(postings.keys() - set(common)):  # \w+ words need no escaping in JSON
-        shards.setdefault(shard_of(word), []).append(f'"{word}":[{",".join(postings[word])}]')
-    articles = _json([[row.title, row.slug, row.date, row.excerpt] for row in rows])
-    return Block(articles, {name: "{" + ",".join(terms) + "}" for name, terms in shards.items()}, common)
+        shards.setdefault(shard_of(word, 3), []).append(f'"{word}":[{",".join(postings[word])}]')
+    excerpts = [_json([row.excerpt for row in rows[k:k + EXCERPTS_PER_FILE]])
+                for k in range(0, len(rows), EXCERPTS_PER_FILE)]
+    return Block(_json([[row.title, row.slug, row.date] for row in rows]), excerpts,
+                 {name: ",".join(terms) for name, terms in shards.items()}, common)
 
 
 def search_files(entities: Iterable[Entity], counts: dict[str, int], blocks: Sequence[Block]) -> list[Page]:
@@ -144,10 +155,19 @@ def search_files(entities: Iterable[Entity], counts: dict[str, int], blocks: Seq
 
     listed = [[e.id, e.name, list(e.aliases), e.type, counts.get(e.id, 0)]
               for e in sorted(entities, key=lambda e: (-counts.get(e.id, 0), e.name))]
-    names = sorted({name for block in blocks for name in block.terms})
+    size: Counter[str] = Counter()
+    for block in blocks:
+        for name, terms in block.terms.items():
+            size[name[:2]] += len(terms)
+    files: dict[str, list[str]] = {}  # terms file -> the three-character groups in it
+    for name in sorted({name for block in blocks for name in block.terms}):
+        files.setdefault(name if size[name[:2]] > SPLIT else name[:2], []).append(name)
+    terms_files = [script(f"terms-{file}", "[" + ",".join(
+        "{" + ",".join(block.terms[g] for g in groups if g in block.terms) + "}" for block in blocks) + "]")
+        for file, groups in files.items()]
     return [script("entities", _json(listed)),
-            *(script(f"articles-{b}", block.articles) for b, block in enumerate(blocks)),
-            *(script(f"terms-{name}", "[" + ",".join(block.terms.get(name, "{}") for block in blocks) + "]")
-              for name in names),
-            script("index", _json({"blocks": len(blocks), "shards": names,
+            script("titles", "[" + ",".join(block.titles for block in blocks) + "]"),
+            *(script(f"excerpts-{b}-{k}", part) for b, block in enumerate(blocks) for k, part in enumerate(block.excerpts)),
+            *terms_files,
+            script("index", _json({"blocks": len(blocks), "shards": sorted(files),
                                    "common": [block.common for block in blocks]}))]

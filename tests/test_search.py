@@ -18,6 +18,7 @@ from site_builder.search import (
     fold,
     index_block,
     plain_text,
+    search_files,
     shard_of,
     words,
 )
@@ -52,16 +53,18 @@ def test_words_are_folded_and_split_at_blocks_not_links() -> None:
 def test_each_word_is_in_its_shard_with_its_articles(out: Path) -> None:
     index = load(out, "index")
     assert index["blocks"] == 1 and index["common"] == [[]]  # two articles: nothing is common
-    articles = load(out, "articles-0")
-    order = [row[1] for row in articles]
+    (titles,) = load(out, "titles")
+    order = [row[1] for row in titles]
     assert order == ["russia-north-korea-pact", "zurich"]  # by slug
+    assert titles[1] == ["Zürich talks", "zurich", "2024-07-01"]
+    assert load(out, "excerpts-0-0")[1] == "Vladimir Putin did not go to Zürich."
     assert set(index["shards"]) == {p.stem.removeprefix("terms-") for p in (out / "search").glob("terms-*.js")}
     zurich = load(out, "terms-zu")
     assert zurich == [{"zurich": [3 * order.index("zurich") + 2]}]  # in the title
     assert load(out, "terms-pu")[0]["putin"] == [3 * 0 + 1, 3 * 1 + 0]  # more than once in one, once in the other
     for name in index["shards"]:
         for word in load(out, f"terms-{name}")[0]:
-            assert shard_of(word) == name and word == fold(word)
+            assert shard_of(word, len(name)) == name and word == fold(word)
 
 
 def rows(*texts: str) -> list[Row]:
@@ -72,10 +75,11 @@ def test_words_in_most_of_a_block_are_left_out_and_listed(monkeypatch: pytest.Mo
     monkeypatch.setattr(search, "COMMON_FLOOR", 2)
     block = index_block(rows("the cat", "the dog", "the cat and the owl owl", "a title owl"))
     assert block.common == ["the", "title"]  # in 3 and 4 of 4 articles: more than half
-    assert "th" not in block.terms
-    assert json.loads(block.terms["ca"]) == {"cat": [0, 6]}
-    assert json.loads(block.terms["ow"]) == {"owl": [3 * 2 + 1, 3 * 3]}  # twice in the third, once in the fourth
-    assert json.loads(block.articles)[3] == ["Title 3", "a3", "", "a title ow"]
+    assert "the" not in block.terms
+    assert json.loads("{" + block.terms["cat"] + "}") == {"cat": [0, 6]}
+    assert json.loads("{" + block.terms["owl"] + "}") == {"owl": [3 * 2 + 1, 3 * 3]}  # twice in the third, once in the fourth
+    assert json.loads(block.titles)[3] == ["Title 3", "a3", ""]
+    assert json.loads(block.excerpts[0])[3] == "a title ow"
 
 
 def test_blocks_are_stable_powers_of_two() -> None:
@@ -105,9 +109,9 @@ def test_an_edit_indexes_one_block_again(tmp_path: Path, monkeypatch: pytest.Mon
     block = search.block_of("a3", 8)
     changed = {name for name in after if before.get(name) != after[name]}
     # Its opening words, the new shard's name, and the words it lost or gained ("3" is still in its title).
-    assert changed == {f"articles-{block}.js", "index.js", *(f"terms-{shard_of(w)}.js" for w in ("times", "of", "zebras"))}
+    assert changed == {f"excerpts-{block}-0.js", "index.js", *(f"terms-{shard_of(w)}.js" for w in ("times", "of", "zebras"))}
     hits = load(first, "terms-ze")[block]["zebras"]
-    assert load(first, f"articles-{block}")[hits[0] // 3][1] == "a3"
+    assert load(first, "titles")[block][hits[0] // 3][1] == "a3"
 
 
 def test_entities_are_listed_with_their_type_and_count(out: Path) -> None:
@@ -121,3 +125,21 @@ def test_pages_carry_a_search_box_that_needs_its_script(out: Path) -> None:
     assert '<form class="site-search" role="search" data-root="../" hidden>' in html
     assert '<input type="search" id="search-box"' in html
     assert '<script src="../static/search.js" defer></script>' in html
+
+
+def test_excerpts_are_fifty_a_file() -> None:
+    block = index_block(rows(*(f"text {i}" for i in range(120))))
+    assert [len(json.loads(part)) for part in block.excerpts] == [50, 50, 20]
+    assert json.loads(block.excerpts[2])[0] == "text 100"
+
+
+def test_words_of_a_crowded_prefix_get_files_by_three_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "SPLIT", 40)
+    blocks = [index_block(rows("con cone cook", "cat")), index_block(rows("cone dog", "co"))]
+    files = {p.path.removeprefix("search/").removesuffix(".js"): p for p in search_files([], {}, blocks)}
+    index = json.loads(files["index"].content.decode()[len('siteSearch.add("index",'):-3])
+    assert index["shards"] == ["0_", "1_", "ca", "co_", "con", "coo", "do", "ti"]  # "co..." is too big for one file
+    con = json.loads(files["terms-con"].content.decode()[len('siteSearch.add("terms-con",'):-3])
+    assert con == [{"con": [0], "cone": [0]}, {"cone": [0]}]
+    co = json.loads(files["terms-co_"].content.decode()[len('siteSearch.add("terms-co_",'):-3])
+    assert co == [{}, {"co": [3]}]

@@ -110,6 +110,7 @@ try {
     report.search.slashFocuses = await tab.evaluate(() => document.activeElement.id);
     await tab.keyboard.type("putin");
     await tab.locator("#search-results li").first().waitFor({ timeout: 5000 });
+    await tab.locator("#search-results .search-snippet mark").first().waitFor({ timeout: 5000 });  // excerpts load after the titles
     report.search.options = await tab.locator("#search-results li").allInnerTexts();
     report.search.marks = await tab.locator("#search-results mark").allInnerTexts();
     report.search.status = await tab.locator("#search-status").innerText();

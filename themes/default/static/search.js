@@ -20,7 +20,8 @@
   var active = -1;
   var options = [];
   var asked = 0;
-  var BLOCK = 500;  /* articles a block, about (site_builder/search.py) */
+  var BLOCK = 500;  /* articles a block, about, and a file of them (site_builder/search.py) */
+  var EXCERPTS_PER_FILE = 50;
 
   window.siteSearch = {
     add: function (name, value) {
@@ -50,8 +51,14 @@
     return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   }
 
-  function shardOf(word) {
-    return (word + "__").slice(0, 2).replace(/[^a-z0-9]/g, "_");
+  function shardOf(word, length) {
+    return (word + "___").slice(0, length).replace(/[^a-z0-9]/g, "_");
+  }
+
+  /* The terms file of a word: by its first two characters, or three where those are split. */
+  function termsFile(word, shards) {
+    var three = shardOf(word, 3);
+    return shards.indexOf(three) >= 0 ? three : shardOf(word, 2);
   }
 
   function searchEntities(entities, query) {
@@ -75,7 +82,7 @@
      neither narrow nor rank the block's articles. */
   function searchArticles(words, index) {
     return Promise.all(words.map(function (word) {
-      var name = shardOf(word);
+      var name = termsFile(word, index.shards);
       return index.shards.indexOf(name) >= 0 ? load("terms-" + name) : Promise.resolve([]);  /* no such words */
     })).then(function (shards) {
       var hits = [];
@@ -173,8 +180,10 @@
         link.appendChild(title);
         var snippet = document.createElement("span");
         snippet.className = "search-snippet";
-        snippet.appendChild(highlight(article[3] + (article[3].length >= 240 ? "…" : ""), words));
         link.appendChild(snippet);
+        excerpt(article[3], article[4]).then(function (text) {
+          if (text) { snippet.appendChild(highlight(text + (text.length >= 240 ? "…" : ""), words)); }
+        });
       }));
     });
     options.forEach(function (item) { list.appendChild(item); });
@@ -183,6 +192,12 @@
     list.hidden = options.length === 0;
     input.setAttribute("aria-expanded", options.length ? "true" : "false");
     input.removeAttribute("aria-activedescendant");
+  }
+
+  function excerpt(block, place) {
+    return load("excerpts-" + block + "-" + Math.floor(place / EXCERPTS_PER_FILE)).then(function (excerpts) {
+      return (excerpts || [])[place % EXCERPTS_PER_FILE];
+    });
   }
 
   function run() {
@@ -195,18 +210,20 @@
     }
     var words = query.match(/[\p{L}\p{N}_]+/gu) || [];
     load("index").then(function (index) {
-      return Promise.all([load("entities"),
+      return Promise.all([load("entities"), load("titles"),
                           index && words.length ? searchArticles(words, index) : { count: 0, top: [] }]);
     }).then(function (found) {
-        var entityHits = searchEntities(found[0] || [], query);
-        var hits = found[1];
-        return Promise.all(hits.top.map(function (hit) { return load("articles-" + hit[1]); })).then(function (loaded) {
-          if (ask !== asked) {
-            return;
-          }
-          var articles = hits.top.map(function (hit, i) { return (loaded[i] || [])[hit[2]]; }).filter(Boolean);
-          show(entityHits, articles, hits.count, words);
-        });
+      if (ask !== asked) {
+        return;
+      }
+      var titles = found[1] || [];
+      var hits = found[2];
+      /* [title, slug, date, block, place]: the excerpt follows once its file is loaded */
+      var articles = hits.top.map(function (hit) {
+        var row = (titles[hit[1]] || [])[hit[2]];
+        return row && row.concat([hit[1], hit[2]]);
+      }).filter(Boolean);
+      show(searchEntities(found[0] || [], query), articles, hits.count, words);
     });
   }
 
@@ -232,7 +249,7 @@
   }
 
   input.addEventListener("input", run);
-  input.addEventListener("focus", function () { load("index"); load("entities"); });  /* while the reader types */
+  input.addEventListener("focus", function () { load("index"); load("entities"); load("titles"); });  /* while the reader types */
   input.addEventListener("keydown", function (event) {
     if (event.key === "ArrowDown") { event.preventDefault(); move(1); }
     else if (event.key === "ArrowUp") { event.preventDefault(); move(-1); }
