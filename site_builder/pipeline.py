@@ -502,7 +502,8 @@ def _annotate(chunk: tuple[int, int]) -> list[tuple[Annotated, Any]]:
 
 
 def suggest(root: Path, jobs: int | None = None) -> list[Candidate]:
-    """The names in the articles that no entity file covers (``site-builder suggest``)."""
+    """The names in the articles that no entity file covers (``site-builder suggest``);
+    BuildFailed if an article or entity file cannot be read."""
     config, jobs = _settings(root, jobs)
 
     def find(cache: Cache) -> list[Candidate]:
@@ -510,7 +511,10 @@ def suggest(root: Path, jobs: int | None = None) -> list[Candidate]:
             cache.clear()
             cache.set_info("code", _code())
         files = _Files(cache)
-        articles, entities = load_content(config.content_dir, [], files.parse)
+        diagnostics: list[Diagnostic] = []
+        articles, entities = load_content(config.content_dir, diagnostics, files.parse)
+        if errors := [d for d in diagnostics if d.level == "error"]:
+            raise BuildFailed(errors)
         return _candidates(config, articles, entities, cache, jobs, files)
 
     store = Cache(root / CACHE)

@@ -2,9 +2,10 @@
 
 The detector (discover.py) finds names in each article; this module groups the variants of one
 name, leaves out what the registry already knows or the editor rejected, and weighs the evidence.
-Grouping, per type: a one-word name that ends exactly one longer name ("Kennedy", "Charles
-Kennedy") is its short name; a capitalised acronym of a longer name ("UN", "United Nations") is
-its alias.
+Grouping, per type, between names that some article uses both of: a one-word person's name that
+ends one longer name ("Kennedy", "Charles Kennedy"), or one used three times as often as any
+other, is its short name; a capitalised acronym of a longer name ("UN", "United Nations") is its
+alias.
 """
 
 from __future__ import annotations
@@ -84,9 +85,10 @@ def candidates(texts: Sequence[str], found: Sequence[Sequence[tuple[int, int, st
     heads = [n for n in names if " " in n]
     by_last: dict[tuple[str, str], list[str]] = defaultdict(list)
     by_initials: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for head in heads:
+    for head in sorted(heads, key=lambda h: -len(seen[h])):
         words = head.split()
-        by_last[words[-1], kind_of[head]].append(head)
+        if kind_of[head] == "PER":  # "England" is not short for "New England"
+            by_last[words[-1], kind_of[head]].append(head)
         capitals = "".join(w[0] for w in words if w[0].isupper())
         if len(capitals) > 1:
             by_initials[capitals, kind_of[head]].append(head)
@@ -97,8 +99,10 @@ def candidates(texts: Sequence[str], found: Sequence[Sequence[tuple[int, int, st
         bare = name.replace(".", "")
         owners = (by_initials.get((bare, kind_of[name])) if bare.isupper() and len(bare) > 1 else None) \
             or by_last.get((name, kind_of[name]), [])
-        if len(owners) == 1:
-            group[name] = owners[0]
+        where = {i for i, *_ in seen[name]}
+        owners = [o for o in owners if not where.isdisjoint(i for i, *_ in seen[o])]  # written together somewhere
+        if len(owners) == 1 or (owners and len(seen[owners[0]]) >= 3 * len(seen[owners[1]])):
+            group[name] = owners[0]  # the one longer name, or the one far more used
     members: dict[str, list[str]] = defaultdict(list)
     for name in names:
         members[group.get(name, name)].append(name)

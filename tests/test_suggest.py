@@ -52,6 +52,16 @@ def test_variants_are_grouped_and_known_names_left_out() -> None:
     assert 0 < by_name["United Nations"].confidence < kennedy.confidence <= 1
 
 
+def test_only_names_written_together_are_grouped_and_places_never_by_their_last_word() -> None:
+    texts = ["New England is cold. England is not.", "The Paris Club met.", "My PC broke.",
+             "Tony Blair spoke, then Blair left.", "Cherie Blair smiled.", "Blair and Blair again."]
+    labels = [("New England", "LOC"), ("England", "LOC"), ("Paris Club", "ORG"), ("PC", "ORG"),
+              ("Tony Blair", "PER"), ("Blair", "PER"), ("Cherie Blair", "PER")]
+    by_name = {c.name: c for c in candidates(texts, [spans(t, *labels) for t in texts], [])}
+    assert set(by_name) == {"New England", "England", "Paris Club", "PC", "Tony Blair", "Cherie Blair"}
+    assert by_name["Tony Blair"].short_names == ("Blair",)  # written with it; Cherie Blair never is
+
+
 def test_a_name_tagged_only_sometimes_is_less_certain() -> None:
     texts = ["Apple sold phones. Apple grew.", "Apple pie is sweet. Apple cake too."]
     found = [spans(texts[0], ("Apple", "ORG")), []]
