@@ -65,7 +65,7 @@ def test_progress_is_shown_on_a_terminal_and_erased(tmp_path: Path, capsys: pyte
     assert "annotating" in err and "rendering" in err and err.endswith("\r\033[K")
 
 
-@pytest.mark.parametrize("command", [[], ["build"], ["serve"], ["new"]])
+@pytest.mark.parametrize("command", [[], ["build"], ["serve"], ["new"], ["check"], ["import"], ["suggest"]])
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main([*command, "--help"])

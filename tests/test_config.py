@@ -41,6 +41,13 @@ def test_bad_link_mode(tmp_path: Path) -> None:
         load_config(write(tmp_path, '[annotate]\nlink = "some"\n'))
 
 
+def test_discover_is_true_or_false(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, '[annotate]\ndiscover = true\n')).discover is True
+    with pytest.raises(ContentError, match="annotate.discover must be true or false") as err:
+        load_config(write(tmp_path, '[annotate]\nlink = "all"\ndiscover = "yes"\n'))
+    assert err.value.diagnostic.line == 3
+
+
 def test_invalid_toml_gives_the_line(tmp_path: Path) -> None:
     with pytest.raises(ContentError) as err:
         load_config(write(tmp_path, 'title = "T"\ndescription = \n'))

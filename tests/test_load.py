@@ -45,7 +45,14 @@ def test_entity_fields_and_defaults(tmp_path: Path) -> None:
     assert (kim.id, kim.type, kim.aliases, kim.short_names, kim.match_case) == (
         "kim", "person", ("Kim Jong-un",), ("Kim",), False)
     assert kim.links == (("Wikipedia", "https://en.wikipedia.org/wiki/Kim_Jong_Un"),)
-    assert (thing.type, thing.match_case) == ("thing", True)
+    assert (thing.type, thing.match_case, thing.draft, kim.draft) == ("thing", True, False, False)
+
+
+def test_a_draft_is_true_or_false(tmp_path: Path) -> None:
+    _, entities, diags = load(tmp_path, {"entities/a.md": "---\nname: A\ndraft: true\n---\n",
+                                         "entities/b.md": "---\nname: B\ndraft: maybe\n---\n"})
+    assert [e.id for e in entities if e.draft] == ["a"]
+    assert [(d.path.name, d.line, d.message) for d in diags] == [("b.md", 3, "'draft' must be true or false")]
 
 
 def test_every_error_is_reported_in_one_run_with_file_and_line(tmp_path: Path) -> None:
