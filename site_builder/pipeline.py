@@ -58,7 +58,7 @@ from .render import (
     theme_dir,
 )
 from .search import Block, Row, block_count, block_of, index_block, search_files, words
-from .suggest import Candidate, candidates, prose, rejected_names
+from .suggest import Candidate, candidates, draft_entities, prose, rejected_names
 from .write import Staging, check_output, read_stamp, staging
 
 T = TypeVar("T")
@@ -146,7 +146,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         raise BuildFailed(errors, warnings)
     articles, entities, keys, fresh, index = found.articles, found.entities, found.keys, found.fresh, found.index
 
-    search = _search(found, cache, jobs)
+    search, blocks = _search(found, cache, jobs)
     lap("search")
     plans = plan_site(index, config)
     live = last is not None and not force and cache.info("output") == last.get("build")
@@ -172,7 +172,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     cache.set_info("output", stamp["build"])
     for ns in ("annotated", "html", "words"):
         cache.put(ns, (), drop=cache.keys(ns) - set(keys))
-    cache.put("search", (), drop=cache.keys("search") - set(found.blocks))
+    cache.put("search", (), drop=cache.keys("search") - set(blocks))
     lap("render and write")
     return BuildResult(out, written, warnings, time.perf_counter() - started, stamp["pages"] - written, stages)
 
@@ -221,8 +221,6 @@ class _Analysis:
     """Every error and warning, by file and line."""
     words: dict[str, tuple[str, str]]
     """Word counts and opening words of the articles annotated in this run, by annotation key."""
-    blocks: list[str] = dataclasses.field(default_factory=list)
-    """The keys of the search index's blocks, once made."""
 
 
 def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], None],
@@ -237,12 +235,8 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     articles, entities = load_content(config.content_dir, diagnostics, files.parse)
     if config.discover:
         have = {e.id for e in entities}
-        from .suggest import (
-            draft_entities,  # the detector's model loads only when asked for
-        )
-
-        found = _candidates(config, articles, entities, cache, jobs, files)
-        entities += [e for e in draft_entities(found, config.content_dir) if e.id not in have]
+        drafts = draft_entities(_candidates(config, articles, entities, cache, jobs, files), config.content_dir)
+        entities += [e for e in drafts if e.id not in have]
     names = NameTable(entities)
     diagnostics += names.warnings
     lap("load")
@@ -554,20 +548,21 @@ def _detect(chunk: tuple[int, int]) -> list[tuple[str, list[tuple[int, int, str]
     return [(text, detect(text)) for text in texts]
 
 
-def _search(found: _Analysis, cache: Cache, jobs: int) -> list[Page]:
-    """The search files. Only blocks whose articles changed are indexed again, by the workers."""
+def _search(found: _Analysis, cache: Cache, jobs: int) -> tuple[list[Page], list[str]]:
+    """The search files, and the keys of the index's blocks. Only blocks whose articles changed
+    are indexed again, by the workers."""
     blocks: list[list[tuple[str, str, str, str]]] = [[] for _ in range(block_count(len(found.articles)))]
     for article, key in zip(found.articles, found.keys):
         blocks[block_of(article.slug, len(blocks))].append(
             (article.title, article.slug, article.date.isoformat() if article.date else "", key))
     for block in blocks:
         block.sort(key=lambda row: row[1])
-    found.blocks = [_digest(_code(), *(part for row in block for part in row)) for block in blocks]
-    known = {k: pickle.loads(v) for k, v in cache.get("search", found.blocks).items()}
-    _shared.update(words=found.words, blocks=[(k, b) for k, b in zip(found.blocks, blocks) if k not in known])
+    keys = [_digest(_code(), *(part for row in block for part in row)) for block in blocks]
+    known = {k: pickle.loads(v) for k, v in cache.get("search", keys).items()}
+    _shared.update(words=found.words, blocks=[(k, b) for k, b in zip(keys, blocks) if k not in known])
     known.update(zip((k for k, _ in _shared["blocks"]), _map(_index_search, range(len(_shared["blocks"])), jobs)))
     counts = {e: len(a) for e, a in found.index.appearances.items()}
-    return search_files(found.entities, counts, [known[k] for k in found.blocks])
+    return search_files(found.entities, counts, [known[k] for k in keys]), keys
 
 
 def _index_search(number: int) -> Block:
