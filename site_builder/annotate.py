@@ -292,3 +292,17 @@ def _pieces(body: str) -> Iterator[tuple[int, str]]:
             start, size = i + 1, 0
     if start < len(lines):
         yield start, "\n".join(lines[start:])
+
+
+_plain = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+def prose(markdown: str) -> str:
+    """The running text of a Markdown body, a paragraph a line: no code, no markup (what the
+    name detector reads)."""
+    blocks = []
+    for token in _plain.parse(markdown):
+        if token.type == "inline" and token.children:
+            blocks.append("".join(c.content if c.type in ("text", "code_inline") else
+                                  " " if c.type in ("softbreak", "hardbreak") else "" for c in token.children))
+    return "\n".join(blocks)

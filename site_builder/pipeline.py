@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import __version__
-from .annotate import annotate
+from .annotate import annotate, prose
 from .cache import Cache, CacheCorrupt
 from .check import findings
 from .config import load_config
@@ -58,7 +58,7 @@ from .render import (
     theme_dir,
 )
 from .search import Block, Row, block_count, block_of, index_block, search_files, words
-from .suggest import Candidate, candidates, draft_entities, prose, rejected_names
+from .suggest import Candidate, candidates, draft_entities, rejected_names
 from .write import Staging, check_output, read_stamp, staging
 
 T = TypeVar("T")

@@ -11,24 +11,21 @@ alias.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import ahocorasick
-from markdown_it import MarkdownIt
 
 from .model import Document, Entity
 from .names import sentence_at
 from .new import slugify, write_content
 
-Detect = Callable[[str], list[tuple[int, int, str]]]
 TYPES = {"PER": "person", "LOC": "place", "ORG": "organization"}
 REJECTED = "_rejected.txt"
 """In content/entities/: names never to suggest again, one a line."""
 DISCOVER_CONFIDENCE = 0.6
 """The confidence a candidate needs to be linked in ``discover`` mode."""
-_md = MarkdownIt("commonmark")
 
 
 @dataclass(frozen=True)
@@ -42,16 +39,6 @@ class Candidate:
     short_names: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     """Up to two sentences that use it, from different articles where there are two."""
-
-
-def prose(markdown: str) -> str:
-    """The running text of a Markdown body, a paragraph a line: no code, no markup."""
-    blocks = []
-    for token in _md.parse(markdown):
-        if token.type == "inline" and token.children:
-            blocks.append("".join(c.content if c.type in ("text", "code_inline") else
-                                  " " if c.type in ("softbreak", "hardbreak") else "" for c in token.children))
-    return "\n".join(blocks)
 
 
 def _norm(name: str) -> str:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from site_builder.annotate import prose
 from site_builder.cli import main
 from site_builder.load import load_entity
 from site_builder.model import Document, Entity
 from site_builder.pipeline import build, suggest
-from site_builder.suggest import candidates, prose, write_drafts
+from site_builder.suggest import candidates, write_drafts
 
 from .test_pipeline import copy_example
 
