@@ -8,9 +8,11 @@ import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
+from site_builder import search
 from site_builder.pipeline import build
 
 from .conftest import ROOT
@@ -87,3 +89,39 @@ def test_search_finds_entities_first_then_articles_with_highlights(report: dict)
     assert [o.split("\n")[0] for o in search["phrase"]] == [
         "Russia and North Korea sign mutual aid agreement amid rising tensions with the West"]
     assert search["opened"].endswith("/" + ARTICLE)  # arrow down, Enter: the article opens
+
+
+def test_search_merges_blocks_and_split_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thirty articles in eight blocks, terms files split by three letters: what the reader sees
+    for a query is every article using its words, best first, with its excerpt."""
+    monkeypatch.setattr(search, "BLOCK", 4)
+    monkeypatch.setattr(search, "SPLIT", 100)
+    project = tmp_path / "site"
+    folder = project / "content" / "articles"
+    folder.mkdir(parents=True)
+    (project / "content" / "entities").mkdir()
+    uses = {}
+    for i in range(30):
+        words = ["zebra"] * (i % 3 == 0) + ["quokka"] * (i % 2 == 0) + ["zebu", "zest"] * (i % 5 == 0)
+        title = "Zebra crossing" if i == 27 else f"Report {i}"
+        (folder / f"a{i:02}.md").write_text(f"---\ntitle: {title}\n---\nThe field notes {i} mention {' '.join(words)} "
+                                            "and nothing else.\n", encoding="utf-8")
+        uses[f"a{i:02}"] = {*words, *title.lower().split()}
+    out = build(project, jobs=1).out
+    assert (out / "search" / "titles.js").is_file() and len(list((out / "search").glob("excerpts-*"))) >= 8
+    assert list((out / "search").glob("terms-zeb.js")) and not list((out / "search").glob("terms-ze.js"))
+    done = subprocess.run(["node", str(ROOT / "tests" / "browser" / "search.mjs"), str(out),
+                           "zebra", "zebra quokka", "zeb", "zest"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["errors"] == []
+    for query, results in seen["results"].items():
+        words = query.split()
+        expected = {slug for slug, used in uses.items()
+                    if all(w in used or (w == words[-1] and any(u.startswith(w) for u in used)) for w in words)}
+        shown = [option["href"].removeprefix("articles/").removesuffix(".html") for option in results["options"]]
+        assert results["status"] == f"{len(expected)} results", query
+        assert len(shown) == min(8, len(expected)) and set(shown) <= expected, query
+        assert all(option["snippet"].startswith("The field notes") and option["marks"] for option in results["options"])
+    assert seen["results"]["zebra"]["options"][0]["title"] == "Zebra crossing"  # the title weighs most
