@@ -76,10 +76,12 @@ def fold(text: str) -> str:
 
 
 def plain_text(html: str) -> str:
+    """The text of some HTML, its runs of white space not yet joined."""
     text = _TAG.sub("", _BLOCK_TAGS.sub(" ", html))  # words split at blocks, not at links
-    for entity, char in _ENTITIES.items():
-        text = text.replace(entity, char)
-    return " ".join(text.split())
+    if "&" in text:
+        for entity, char in _ENTITIES.items():
+            text = text.replace(entity, char)
+    return text
 
 
 def words(html: str) -> tuple[str, str]:
@@ -89,7 +91,8 @@ def words(html: str) -> tuple[str, str]:
     text = plain_text(html)
     counted = Counter(_WORD.findall(fold(text)))
     once = " ".join([word for word, n in counted.items() if n == 1])
-    return f"{once}|{' '.join([word for word, n in counted.items() if n > 1])}", text[:EXCERPT]
+    opening = " ".join(text[:EXCERPT * 4].split())[:EXCERPT]
+    return f"{once}|{' '.join([word for word, n in counted.items() if n > 1])}", opening
 
 
 def shard_of(word: str, length: int = 2) -> str:

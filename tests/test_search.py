@@ -46,7 +46,7 @@ def test_words_are_folded_and_split_at_blocks_not_links() -> None:
     counts, opening = words('<p>Déjà <a href="x">Pyong</a>yang.</p><p>Next next</p>')
     assert counts == "deja pyongyang|next"
     assert opening == "Déjà Pyongyang. Next next"
-    assert plain_text("<p>a &amp; b</p><li>c</li>") == "a & b c"
+    assert " ".join(plain_text("<p>a &amp; b</p><li>c</li>").split()) == "a & b c"
     assert fold("Zürich") == "zurich" and shard_of("zurich") == "zu" and shard_of("é") == "__"
 
 
