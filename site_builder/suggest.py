@@ -3,9 +3,9 @@
 The detector (discover.py) finds names in each article; this module groups the variants of one
 name, leaves out what the registry already knows or the editor rejected, and weighs the evidence.
 Grouping, per type, between names that some article uses both of: a one-word person's name that
-ends one longer name ("Kennedy", "Charles Kennedy"), or one used three times as often as any
-other, is its short name; a capitalised acronym of a longer name ("UN", "United Nations") is its
-alias.
+ends longer ones ("Kennedy", "Charles Kennedy") is a short name of the one its article uses; a
+capitalised acronym of one longer name, or of one used three times as often as any other ("UN",
+"United Nations"), is its alias.
 """
 
 from __future__ import annotations
@@ -80,37 +80,42 @@ def candidates(texts: Sequence[str], found: Sequence[Sequence[tuple[int, int, st
         capitals = "".join(w[0] for w in words if w[0].isupper())
         if len(capitals) > 1:
             by_initials[capitals, kind_of[head]].append(head)
-    group: dict[str, str] = {}
-    for name in names:
-        if " " in name:
-            continue
+    where = {n: {i for i, *_ in seen[n]} for n in names}
+    uses = {n: list(seen[n]) for n in names}  # each candidate's uses, its variants' included
+    aliases: dict[str, list[str]] = defaultdict(list)
+    shorts: dict[str, list[str]] = defaultdict(list)
+    for name in (n for n in names if " " not in n):
         bare = name.replace(".", "")
-        owners = (by_initials.get((bare, kind_of[name])) if bare.isupper() and len(bare) > 1 else None) \
-            or by_last.get((name, kind_of[name]), [])
-        where = {i for i, *_ in seen[name]}
-        owners = [o for o in owners if not where.isdisjoint(i for i, *_ in seen[o])]  # written together somewhere
-        if len(owners) == 1 or (owners and len(seen[owners[0]]) >= 3 * len(seen[owners[1]])):
-            group[name] = owners[0]  # the one longer name, or the one far more used
-    members: dict[str, list[str]] = defaultdict(list)
-    for name in names:
-        members[group.get(name, name)].append(name)
+        owners = by_initials.get((bare, kind_of[name]), []) if bare.isupper() and len(bare) > 1 else []
+        owners = [o for o in owners if not where[name].isdisjoint(where[o])]  # written together somewhere
+        if owners and (len(owners) == 1 or len(seen[owners[0]]) >= 3 * len(seen[owners[1]])):
+            aliases[owners[0]].append(name)  # the one long name, or the one far more used
+            uses[owners[0]] += uses.pop(name)
+            continue
+        owners = [o for o in by_last.get((name, kind_of[name]), []) if not where[name].isdisjoint(where[o])]
+        if not owners:
+            continue
+        # A surname counts for the one full name its article uses ("Hewitt": Patricia in one,
+        # Lleyton in another); it is no candidate of its own, which would take it from them.
+        for use in uses.pop(name):
+            present = [o for o in owners if use[0] in where[o]]
+            if len(present) == 1:
+                uses[present[0]].append(use)
+                if name not in shorts[present[0]]:
+                    shorts[present[0]].append(name)
     tagged = _occurrences(texts, names)
     result = []
-    for head, variants in members.items():
-        uses = [use for n in variants for use in seen[n]]
-        labels = Counter(lab for *_, lab in uses)
-        kind, votes = labels.most_common(1)[0]
-        agreement = sum(len(seen[n]) for n in variants) / max(1, sum(tagged.get(n, 0) for n in variants))
-        confidence = min(1.0, agreement) * votes / len(uses) * (1 - 0.5 ** len(uses))
-        ordered = sorted((i, start) for i, start, _ in uses)
+    for head, used in uses.items():
+        kind, votes = Counter(lab for *_, lab in used).most_common(1)[0]
+        whole = [head, *aliases[head]]  # short names are tagged apart from their full name: not counted
+        agreement = sum(len(seen[n]) for n in whole) / max(1, sum(tagged.get(n, 0) for n in whole))
+        confidence = min(1.0, agreement) * votes / len(used) * (1 - 0.5 ** len(used))
+        ordered = sorted((i, start) for i, start, _ in used)
         firsts = [use for k, use in enumerate(ordered) if k == 0 or use[0] != ordered[k - 1][0]]
         picked = (firsts + [use for use in ordered if use not in firsts])[:2]  # from two texts if it can
         examples = tuple(dict.fromkeys(sentence_at(texts[i], start) for i, start in picked))
-        others = [n for n in variants if n != head]
-        result.append(Candidate(
-            head, TYPES.get(kind, "thing"), len(uses), len({i for i, *_ in uses}), round(confidence, 2),
-            tuple(n for n in others if n.replace(".", "").isupper()),
-            tuple(n for n in others if not n.replace(".", "").isupper()), examples))
+        result.append(Candidate(head, TYPES.get(kind, "thing"), len(used), len({i for i, *_ in used}),
+                                round(confidence, 2), tuple(aliases[head]), tuple(shorts[head]), examples))
     result.sort(key=lambda c: (-c.articles, -c.mentions, -c.confidence, c.name))
     return result
 

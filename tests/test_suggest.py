@@ -46,9 +46,10 @@ def test_variants_are_grouped_and_known_names_left_out() -> None:
     by_name = {c.name: c for c in result}
     assert set(by_name) == {"Charles Kennedy", "United Nations", "Anna Lee"}  # Putin known, Moscow rejected
     kennedy = by_name["Charles Kennedy"]
-    assert (kennedy.type, kennedy.short_names, kennedy.mentions, kennedy.articles) == ("person", ("Kennedy",), 4, 3)
+    # "Kennedy" alone, in an article without his full name, is nobody's (as short names in entity files)
+    assert (kennedy.type, kennedy.short_names, kennedy.mentions, kennedy.articles) == ("person", ("Kennedy",), 3, 2)
     assert by_name["United Nations"].aliases == ("UN",) and by_name["United Nations"].type == "organization"
-    assert kennedy.examples == ("Charles Kennedy spoke.", "Kennedy met Vladimir Putin in Moscow.")  # two articles
+    assert kennedy.examples == ("Charles Kennedy spoke.", "Charles Kennedy left.")  # two articles
     assert [c.name for c in result] == ["Charles Kennedy", "Anna Lee", "United Nations"]  # by evidence
     assert 0 < by_name["United Nations"].confidence < kennedy.confidence <= 1
 
@@ -61,6 +62,16 @@ def test_only_names_written_together_are_grouped_and_places_never_by_their_last_
     by_name = {c.name: c for c in candidates(texts, [spans(t, *labels) for t in texts], [])}
     assert set(by_name) == {"New England", "England", "Paris Club", "PC", "Tony Blair", "Cherie Blair"}
     assert by_name["Tony Blair"].short_names == ("Blair",)  # written with it; Cherie Blair never is
+
+
+def test_a_surname_counts_for_the_full_name_its_article_uses() -> None:
+    texts = ["Patricia Hewitt spoke. Hewitt left.", "Lleyton Hewitt won. Hewitt smiled. Hewitt left.",
+             "Hewitt again."]
+    found = [spans(t, ("Patricia Hewitt", "PER"), ("Lleyton Hewitt", "PER"), ("Hewitt", "PER")) for t in texts]
+    by_name = {c.name: c for c in candidates(texts, found, [])}
+    assert set(by_name) == {"Patricia Hewitt", "Lleyton Hewitt"}  # not "Hewitt", which would take it from both
+    assert by_name["Patricia Hewitt"].short_names == by_name["Lleyton Hewitt"].short_names == ("Hewitt",)
+    assert (by_name["Patricia Hewitt"].mentions, by_name["Lleyton Hewitt"].mentions) == (2, 3)
 
 
 def test_a_name_tagged_only_sometimes_is_less_certain() -> None:
