@@ -73,6 +73,10 @@ try {
   report.toggle.before = await tab.evaluate(() => document.documentElement.getAttribute("data-theme"));
   await toggle.click();
   report.toggle.pressed = await toggle.getAttribute("aria-pressed");
+  // Chromium hands a localStorage write to other pages asynchronously: a reader takes longer
+  // than this to reach the next page, a test under load may not.
+  await tab.waitForFunction(() => localStorage.getItem("site-builder-theme") !== null, null, { timeout: 5000 });
+  await tab.waitForTimeout(300);
   await tab.goto(url(pages[pages.length - 1]));
   report.toggle.afterNavigation = await tab.evaluate(() => document.documentElement.getAttribute("data-theme"));
   report.toggle.background = await tab.evaluate(() => getComputedStyle(document.body).backgroundColor);
@@ -109,8 +113,13 @@ try {
     await tab.keyboard.press("/");
     report.search.slashFocuses = await tab.evaluate(() => document.activeElement.id);
     await tab.keyboard.type("putin");
-    await tab.locator("#search-results li").first().waitFor({ timeout: 5000 });
-    await tab.locator("#search-results .search-snippet mark").first().waitFor({ timeout: 5000 });  // excerpts load after the titles
+    // The results of the whole query (not of "p" or "pu" typed on the way), excerpts in.
+    const shown = (query) => tab.waitForFunction((query) => {
+      const list = document.getElementById("search-results");
+      return list.getAttribute("data-query") === query && list.querySelector("li") !== null &&
+        [...list.querySelectorAll(".search-snippet")].every((snippet) => snippet.textContent !== "");
+    }, query, { timeout: 5000 });
+    await shown("putin");
     report.search.options = await tab.locator("#search-results li").allInnerTexts();
     report.search.marks = await tab.locator("#search-results mark").allInnerTexts();
     report.search.status = await tab.locator("#search-status").innerText();
@@ -127,7 +136,7 @@ try {
     report.search.closedByEscape = await tab.locator("#search-results").isHidden();
     await box.fill("");
     await box.type("mutual aid");
-    await tab.waitForFunction(() => document.querySelectorAll("#search-results li").length > 0);
+    await shown("mutual aid");
     report.search.phrase = await tab.locator("#search-results li").allInnerTexts();
     await tab.keyboard.press("ArrowDown");
     await tab.keyboard.press("Enter");

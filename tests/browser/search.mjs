@@ -28,11 +28,11 @@ try {
   for (const query of queries) {
     await box.fill("");
     await box.fill(query);
-    await tab.waitForFunction(() => {
-      const status = document.getElementById("search-status").textContent;
-      const snippets = [...document.querySelectorAll("#search-results .search-snippet")];
-      return status !== "" && snippets.every((s) => s.textContent !== "");
-    }, null, { timeout: 10000 });
+    await tab.waitForFunction((query) => {
+      const list = document.getElementById("search-results");
+      return list.getAttribute("data-query") === query &&
+        [...list.querySelectorAll(".search-snippet")].every((s) => s.textContent !== "");
+    }, query, { timeout: 10000 });
     report.results[query] = await tab.evaluate(() => ({
       status: document.getElementById("search-status").textContent,
       options: [...document.querySelectorAll("#search-results li a")].map((a) => ({

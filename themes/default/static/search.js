@@ -159,8 +159,9 @@
     return item;
   }
 
-  function show(entityHits, articles, count, words) {
+  function show(query, entityHits, articles, count, words) {
     list.textContent = "";
+    list.setAttribute("data-query", query);  /* what the results are for (tests wait on it) */
     options = [];
     active = -1;
     entityHits.forEach(function (entity, i) {
@@ -223,7 +224,7 @@
         var row = (titles[hit[1]] || [])[hit[2]];
         return row && row.concat([hit[1], hit[2]]);
       }).filter(Boolean);
-      show(searchEntities(found[0] || [], query), articles, hits.count, words);
+      show(query, searchEntities(found[0] || [], query), articles, hits.count, words);
     });
   }
 
