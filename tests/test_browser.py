@@ -54,6 +54,7 @@ def test_the_theme_toggle_is_remembered(report: dict) -> None:
     toggle = report["toggle"]
     assert toggle["visible"] and toggle["before"] is None and toggle["pressed"] == "true"
     assert toggle["afterNavigation"] == toggle["afterReload"] == "dark" and toggle["pressedAfterReload"] == "true"
+    assert toggle["attempts"] < 5
     assert toggle["background"] == "rgb(22, 23, 26)"  # the dark --bg
 
 
