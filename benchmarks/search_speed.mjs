@@ -5,7 +5,8 @@
 // For each query: "cold" is the first search on a freshly opened page, typed 150 ms after the
 // box is focused, as a reader would (the focus starts loading the index's first two files; the
 // terms and article files load now, from disk), and "warm" the same query typed again. A query ends when the
-// result count (#search-status) is written. Prints {query: [cold ms, warm ms, status]}.
+// result count (#search-status) is written, with the titles; the excerpts may follow (cold: the
+// time until they are in too). Prints {query: [cold ms, warm ms, status, cold ms with excerpts]}.
 import { chromium } from "playwright-core";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -29,17 +30,22 @@ try {
       const status = document.getElementById("search-status");
       const watch = new MutationObserver(() => {
         watch.disconnect();
-        resolve([performance.now() - start, status.textContent]);
+        const shown = performance.now() - start;
+        const filled = () => [...document.querySelectorAll("#search-results .search-snippet")]
+          .every((snippet) => snippet.textContent !== "");
+        const wait = () => filled() ? resolve([shown, status.textContent, performance.now() - start])
+                                    : requestAnimationFrame(wait);
+        wait();
       });
       watch.observe(status, { childList: true, characterData: true, subtree: true });
       input.value = text;
       const start = performance.now();
       input.dispatchEvent(new Event("input"));
     }), text);
-    const [cold] = await ask(query);
+    const [cold, , coldFull] = await ask(query);
     await ask("");
     const [warm, status] = await ask(query);
-    times[query] = [cold, warm, status];
+    times[query] = [cold, warm, status, coldFull];
   }
 } finally {
   await browser.close();

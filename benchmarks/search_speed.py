@@ -7,7 +7,8 @@ folder, ``out-site-builder``). Queries are drawn from the site's own index (seed
 names, rare and frequent words, two-word queries and three-letter prefixes. Prints the index
 size, then the median and worst query time, cold (the first search on a page, which loads the
 terms and excerpt files it needs; the box's focus has loaded the index, the entities and the
-titles) and warm (the same query again). Needs node, the npm packages
+titles) and warm (the same query again), until the results show; and, cold, the median time
+until their excerpts are in too. Needs node, the npm packages
 (``npm install``) and /usr/bin/chromium.
 """
 
@@ -90,12 +91,14 @@ def main() -> int:
         print(run.stderr, file=sys.stderr)
         return 1
     times = json.loads(run.stdout)
-    print(f"{'queries':<16}{'n':>4}{'cold median':>14}{'cold worst':>12}{'warm median':>14}{'warm worst':>12}")
+    print(f"{'queries':<16}{'n':>4}{'cold median':>14}{'cold worst':>12}{'warm median':>14}{'warm worst':>12}"
+          f"{'excerpts in':>14}")
     for kind, qs in [*kinds.items(), ("all", flat)]:
         cold = [times[q][0] for q in qs]
         warm = [times[q][1] for q in qs]
+        full = [times[q][3] for q in qs]
         print(f"{kind:<16}{len(qs):>4}{statistics.median(cold):>12.1f}ms{max(cold):>10.1f}ms"
-              f"{statistics.median(warm):>12.1f}ms{max(warm):>10.1f}ms")
+              f"{statistics.median(warm):>12.1f}ms{max(warm):>10.1f}ms{statistics.median(full):>12.1f}ms")
     for q in flat[::max(1, len(flat) // 8)]:
         print(f"  {q!r}: {times[q][2]}")
     return 0

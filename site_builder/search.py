@@ -9,7 +9,8 @@ in the cache); the files are then only joined. Files under ``search/``, each a c
 - ``entities.js``: every entity's id, name, aliases, type and article count;
 - ``titles.js``: per block, each article's title, address and date (loaded when the box is
   focused, with the two above, so that results show without waiting for more files);
-- ``excerpts-<b>-<k>.js``: the opening words of the articles of block ``b`` from place ``50 k``;
+- ``excerpts-<b>-<k>.js``: the opening words of the articles of block ``b`` from place ``10 k``
+  (enough for a snippet around a match in the first paragraphs);
 - ``terms-<xy>.js`` (or ``terms-<xyz>.js``, where the words starting with ``xy`` are too many
   for one file): for those words, one object per block: the articles (by place in their block)
   using each word, and how. A query loads one terms file per word, never the whole index.
@@ -32,8 +33,9 @@ BLOCK = 500
 """About this many articles a block: an edit re-indexes one block."""
 COMMON_FLOOR = 50
 """A word is left out of a block when more than half its articles, and more than this many, use it."""
-EXCERPT = 240
-EXCERPTS_PER_FILE = 50
+EXCERPT = 1000
+"""Characters of an article's opening kept for its snippets."""
+EXCERPTS_PER_FILE = 10
 """A query shows eight articles: it loads at most eight small files of excerpts."""
 SPLIT = 64 * 1024
 """Words starting with the same two characters go in one terms file, or in one per three

@@ -108,11 +108,14 @@ def test_search_merges_blocks_and_split_files(tmp_path: Path, monkeypatch: pytes
         (folder / f"a{i:02}.md").write_text(f"---\ntitle: {title}\n---\nThe field notes {i} mention {' '.join(words)} "
                                             "and nothing else.\n", encoding="utf-8")
         uses[f"a{i:02}"] = {*words, *title.lower().split()}
+    (folder / "long.md").write_text("---\ntitle: Long\n---\n" + "Filler words go on. " * 30 + "An okapi at last.\n",
+                                    encoding="utf-8")
+    uses["long"] = {"okapi"}
     out = build(project, jobs=1).out
     assert (out / "search" / "titles.js").is_file() and len(list((out / "search").glob("excerpts-*"))) >= 8
     assert list((out / "search").glob("terms-zeb.js")) and not list((out / "search").glob("terms-ze.js"))
     done = subprocess.run(["node", str(ROOT / "tests" / "browser" / "search.mjs"), str(out),
-                           "zebra", "zebra quokka", "zeb", "zest"],
+                           "zebra", "zebra quokka", "zeb", "zest", "okapi"],
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
@@ -122,7 +125,11 @@ def test_search_merges_blocks_and_split_files(tmp_path: Path, monkeypatch: pytes
         expected = {slug for slug, used in uses.items()
                     if all(w in used or (w == words[-1] and any(u.startswith(w) for u in used)) for w in words)}
         shown = [option["href"].removeprefix("articles/").removesuffix(".html") for option in results["options"]]
-        assert results["status"] == f"{len(expected)} results", query
+        assert results["status"] == f"{len(expected)} result{'' if len(expected) == 1 else 's'}", query
         assert len(shown) == min(8, len(expected)) and set(shown) <= expected, query
-        assert all(option["snippet"].startswith("The field notes") and option["marks"] for option in results["options"])
+        assert all(option["marks"] for option in results["options"]), query
+        if query != "okapi":
+            assert all(option["snippet"].startswith("The field notes") for option in results["options"])
+    (long,) = seen["results"]["okapi"]["options"]  # a snippet around the match, past the opening words
+    assert long["snippet"].startswith("…") and "An okapi at last." in long["snippet"] and long["marks"] == ["okapi"]
     assert seen["results"]["zebra"]["options"][0]["title"] == "Zebra crossing"  # the title weighs most

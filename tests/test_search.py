@@ -127,10 +127,12 @@ def test_pages_carry_a_search_box_that_needs_its_script(out: Path) -> None:
     assert '<script src="../static/search.js" defer></script>' in html
 
 
-def test_excerpts_are_fifty_a_file() -> None:
-    block = index_block(rows(*(f"text {i}" for i in range(120))))
-    assert [len(json.loads(part)) for part in block.excerpts] == [50, 50, 20]
-    assert json.loads(block.excerpts[2])[0] == "text 100"
+def test_excerpts_are_ten_a_file_and_hold_the_opening_words() -> None:
+    block = index_block(rows(*(f"text {i}" for i in range(25))))
+    assert [len(json.loads(part)) for part in block.excerpts] == [10, 10, 5]
+    assert json.loads(block.excerpts[2])[0] == "text 20"
+    _, opening = words("<p>" + "word " * 400 + "</p>")
+    assert len(opening) == search.EXCERPT and opening.startswith("word word")
 
 
 def test_words_of_a_crowded_prefix_get_files_by_three_characters(monkeypatch: pytest.MonkeyPatch) -> None:

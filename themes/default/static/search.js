@@ -21,7 +21,7 @@
   var options = [];
   var asked = 0;
   var BLOCK = 500;  /* articles a block, about, and a file of them (site_builder/search.py) */
-  var EXCERPTS_PER_FILE = 50;
+  var EXCERPTS_PER_FILE = 10;
 
   window.siteSearch = {
     add: function (name, value) {
@@ -125,9 +125,20 @@
     });
   }
 
+  /* fold, one character for one, so that places in the folded text are places in the text
+     ("…" would fold to "...", "ﬁ" to "fi") */
+  function foldInPlace(text) {
+    var out = "";
+    for (var i = 0; i < text.length; i++) {
+      var folded = fold(text[i]);
+      out += folded.length === 1 ? folded : text[i];
+    }
+    return out;
+  }
+
   function highlight(text, words) {
     var out = document.createDocumentFragment();
-    var folded = fold(text);
+    var folded = foldInPlace(text);
     var at = 0;
     var pattern = new RegExp("(^|[^\\p{L}\\p{N}_])(" + words.map(function (w) {
       return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -183,7 +194,7 @@
         snippet.className = "search-snippet";
         link.appendChild(snippet);
         excerpt(article[3], article[4]).then(function (text) {
-          if (text) { snippet.appendChild(highlight(text + (text.length >= 240 ? "…" : ""), words)); }
+          if (text) { snippet.appendChild(highlight(around(text, words), words)); }
         });
       }));
     });
@@ -193,6 +204,24 @@
     list.hidden = options.length === 0;
     input.setAttribute("aria-expanded", options.length ? "true" : "false");
     input.removeAttribute("aria-activedescendant");
+  }
+
+  /* About 240 characters of the text: from its start, or from a little before the first
+     query word when that comes later. */
+  function around(text, words) {
+    var folded = foldInPlace(text);
+    var first = -1;
+    words.forEach(function (word) {
+      var at = new RegExp("(^|[^\\p{L}\\p{N}_])" + word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "u").exec(folded);
+      if (at && (first < 0 || at.index < first)) { first = at.index + at[1].length; }
+    });
+    var start = 0;
+    if (first > 160) {
+      start = text.lastIndexOf(" ", first - 60) + 1;
+    }
+    var end = start + 240 < text.length ? text.lastIndexOf(" ", start + 240) : text.length;
+    if (end <= start) { end = Math.min(text.length, start + 240); }
+    return (start > 0 ? "…" : "") + text.slice(start, end) + (end < text.length ? " …" : "");
   }
 
   function excerpt(block, place) {
