@@ -203,8 +203,11 @@ class RelatedRanker:
                     scores += dense[k]
             scores[i] = 0.0
             top = np.flatnonzero(scores > 0)
-            if len(top) > RELATED_LIMIT:
-                top = top[np.argpartition(-scores[top], RELATED_LIMIT - 1)[:RELATED_LIMIT]]
+            if len(top) > RELATED_LIMIT:  # the best, and of those tied with the last, the earliest
+                rounded = np.round(scores[top], 9)
+                last = -np.partition(-rounded, RELATED_LIMIT - 1)[RELATED_LIMIT - 1]
+                above = top[rounded > last]
+                top = np.concatenate([above, top[rounded == last][:RELATED_LIMIT - len(above)]])
             best = sorted(((int(j), float(scores[j])) for j in top), key=lambda kv: (-round(kv[1], 9), kv[0]))
             result.append(tuple((j, round(score, 4),
                                  tuple(entity_ids[k] for k in mine if entity_ids[k] in mentioned[articles[j].slug]))
