@@ -17,6 +17,11 @@ from .pipeline import build, check, suggest
 from .suggest import write_drafts
 
 
+def _project(command: argparse.ArgumentParser) -> None:
+    command.add_argument("project", nargs="?", default=".", type=Path, metavar="PROJECT_DIR",
+                         help="folder holding site.toml and content/ (default: current folder)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="site-builder",
@@ -28,8 +33,7 @@ def _parser() -> argparse.ArgumentParser:
                             description="Read PROJECT_DIR/site.toml and PROJECT_DIR/content/, "
                                         "write the site to PROJECT_DIR/public/ (replaced whole, "
                                         "only if the build succeeds).")
-    b.add_argument("project", nargs="?", default=".", type=Path, metavar="PROJECT_DIR",
-                   help="folder holding site.toml and content/ (default: current folder)")
+    _project(b)
     b.add_argument("--out", type=Path, metavar="DIR", help="write the site here instead of PROJECT_DIR/public")
     b.add_argument("--clean", action="store_true",
                    help="ignore and rebuild the cache (.site-cache/), render every page")
@@ -42,16 +46,14 @@ def _parser() -> argparse.ArgumentParser:
                                         "matter, unknown or ambiguous [[Name]]s and names, entities no article "
                                         "mentions, articles that mention no entity, and links that lead to no "
                                         "page. Exits 1 if there are errors.")
-    c.add_argument("project", nargs="?", default=".", type=Path, metavar="PROJECT_DIR",
-                   help="folder holding site.toml and content/ (default: current folder)")
+    _project(c)
     c.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: one per core)")
     s = commands.add_parser("serve", help="build, serve on this machine, rebuild and reload on every change",
                             description="Build the site, serve it over HTTP (on 127.0.0.1 unless told otherwise), "
                                         "and rebuild on every change under content/, templates/, themes/ or "
                                         "site.toml; open pages reload themselves, or show the build's errors "
                                         "while the last good site stays up. Ctrl-C stops.")
-    s.add_argument("project", nargs="?", default=".", type=Path, metavar="PROJECT_DIR",
-                   help="folder holding site.toml and content/ (default: current folder)")
+    _project(s)
     s.add_argument("--port", "-p", type=int, default=8000, help="port to listen on (default: 8000; 0: any free one)")
     s.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only)")
@@ -73,8 +75,7 @@ def _parser() -> argparse.ArgumentParser:
                                         "a guessed type, how often and in how many articles they occur, two "
                                         "example sentences and a confidence, best evidenced first. Names in "
                                         "content/entities/_rejected.txt (one a line) are never suggested.")
-    g.add_argument("project", nargs="?", default=".", type=Path, metavar="PROJECT_DIR",
-                   help="folder holding site.toml and content/ (default: current folder)")
+    _project(g)
     g.add_argument("--json", action="store_true", help="print the candidates as JSON")
     g.add_argument("--write", action="store_true",
                    help="write a draft entity file (draft: true) per candidate listed; never overwrites")
