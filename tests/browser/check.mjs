@@ -19,24 +19,31 @@ const report = { violations: [], consoleErrors: [], blocked: [], toggle: {}, key
                  overflow: [], search: {} };
 const article = pages.find((page) => page.startsWith("articles/") && !page.includes("index") && !/\d{4}/.test(page));
 
+// A browser context at desktop size in which every request that is not a file:// one is blocked
+// and reported, and a tab whose errors are reported.
+async function openReader(colorScheme) {
+  const context = await browser.newContext({ colorScheme, viewport: { width: 1280, height: 900 } });
+  await context.route("**/*", (route) => {
+    const target = route.request().url();
+    if (target.startsWith("file:")) return route.continue();
+    report.blocked.push(target);
+    return route.abort();
+  });
+  const tab = await context.newPage();
+  tab.on("console", (message) => {
+    if (message.type() === "error") report.consoleErrors.push(`${tab.url()}: ${message.text()}`);
+  });
+  tab.on("pageerror", (error) => report.consoleErrors.push(`${tab.url()}: ${error.message}`));
+  return [context, tab];
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-gpu"],
 });
 try {
   for (const scheme of ["light", "dark"]) {
-    const context = await browser.newContext({ colorScheme: scheme, viewport: { width: 1280, height: 900 } });
-    await context.route("**/*", (route) => {
-      const target = route.request().url();
-      if (target.startsWith("file:")) return route.continue();
-      report.blocked.push(target);
-      return route.abort();
-    });
-    const tab = await context.newPage();
-    tab.on("console", (message) => {
-      if (message.type() === "error") report.consoleErrors.push(`${tab.url()}: ${message.text()}`);
-    });
-    tab.on("pageerror", (error) => report.consoleErrors.push(`${tab.url()}: ${error.message}`));
+    const [context, tab] = await openReader(scheme);
     for (const page of pages) {
       await tab.goto(url(page));
       await tab.addScriptTag({ path: axePath });
@@ -99,18 +106,7 @@ try {
   // Search: "/" focuses the box; entities come first, then articles with highlighted words;
   // arrows and Enter open a result, Escape closes them.
   {
-    const reader = await browser.newContext({ colorScheme: "light", viewport: { width: 1280, height: 900 } });
-    await reader.route("**/*", (route) => {
-      const target = route.request().url();
-      if (target.startsWith("file:")) return route.continue();
-      report.blocked.push(target);
-      return route.abort();
-    });
-    const tab = await reader.newPage();
-    tab.on("pageerror", (error) => report.consoleErrors.push(`${tab.url()}: ${error.message}`));
-    tab.on("console", (message) => {
-      if (message.type() === "error") report.consoleErrors.push(`${tab.url()}: ${message.text()}`);
-    });
+    const [context, tab] = await openReader("light");
     await tab.goto(url(pages[0]));
     const box = tab.locator("#search-box");
     report.search.visible = await box.isVisible();
@@ -146,7 +142,7 @@ try {
     await tab.keyboard.press("Enter");
     await tab.waitForURL((target) => target.href !== url(pages[0]), { timeout: 5000 }).catch(() => {});
     report.search.opened = tab.url();
-    await reader.close();
+    await context.close();
   }
 
   // Entity previews on an article page: hover, keyboard focus, Escape, and nothing moves.
