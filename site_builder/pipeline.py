@@ -155,16 +155,16 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
                    html={keys[i]: a.html for i, a in fresh.items()},
                    bodies={**{("articles", a.slug): k for a, k in zip(articles, keys)},
                            **{("entities", e.id): k for e, k in zip(entities, keys[len(articles):])}},
-                   base=_digest(_code(), repr(config), *_templates(config)))
+                   base=_digest(_code(), repr(config), *_templates(config)),
+                   files=[*static_files(config), *search])
     stamp["warnings"] = [[str(d.path), d.line, d.message] for d in warnings]
     progress(f"rendering {len(plans)} pages")
     with staging(out, stamp, background=True) as folder:
         _shared.update(staged=Staging(folder, out if live else None))
         shares = _map(_render, range(jobs), jobs)
-        page_keys = [item for share in shares for item in share]
-        static = [_shared["staged"].write(page) for page in [*static_files(config), *search]]
-        written = sum(w for _, _, w in page_keys) + sum(static)
-        stamp["pages"] = len(page_keys) + len(static)
+        page_keys = [item for share, _ in shares for item in share]
+        written = sum(w for _, _, w in page_keys) + sum(n for _, n in shares)
+        stamp["pages"] = len(page_keys) + len(_shared["files"])
         stamp["build"] = _digest(*sorted(key for _, key, _ in page_keys))
     # The new site is in place: remember what its pages were made from.
     cache.put("pages", ((path, pickle.dumps(key)) for path, key, _ in page_keys),
@@ -583,10 +583,12 @@ def _index_search(number: int) -> Block:
     return result
 
 
-def _render(part: int) -> list[tuple[str, str, bool]]:
+def _render(part: int) -> tuple[list[tuple[str, str, bool]], int]:
     """Render and stage one worker's share of the pages (pages never cross processes);
-    a page whose key is unchanged is linked from the current site instead.
-    Returns (path, key, written) for each page."""
+    a page whose key is unchanged is linked from the current site instead. Also stages
+    a share of the static and search files (creating a file costs the system more than
+    writing it: it is worth two processes). Returns (path, key, written) for each page,
+    and how many of the other files were written."""
     plans: list[PagePlan] = _shared["plans"][part::_shared["parts"]]
     old, bodies, staged = _shared["old"], _shared["bodies"], _shared["staged"]
     page_key = PageKeys(_shared["base"])
@@ -613,7 +615,7 @@ def _render(part: int) -> list[tuple[str, str, bool]]:
     for plan, key in todo:
         written = staged.write(render_page(env, _shared["config"], plan, html[bodies[plan.body]] if plan.body else ""))
         done.append((plan.path, key, written))
-    return done
+    return done, sum(staged.write(page) for page in _shared["files"][part::_shared["parts"]])
 
 
 def _map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
