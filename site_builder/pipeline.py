@@ -149,13 +149,15 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     search, blocks = _search(found, cache, jobs)
     lap("search")
     plans = plan_site(index, config)
-    live = last is not None and not force and cache.info("output") == last.get("build")
-    _shared.update(config=config, plans=plans, parts=jobs,
-                   old=dict(_pickled(cache.get("pages", [p.path for p in plans]))) if live else {},
+    base = _digest(_code(), repr(config), *_templates(config))
+    site = _digest(base, found.site)
+    last_pages = _load(cache, "pages")
+    live = last is not None and not force and last_pages.get("build") == last.get("build")
+    _shared.update(config=config, plans=plans, parts=jobs, base=base, cards=found.cards,
+                   old=last_pages.get("pages", {}) if live else {}, same_site=live and last_pages.get("site") == site,
                    html={keys[i]: a.html for i, a in fresh.items()},
                    bodies={**{("articles", a.slug): k for a, k in zip(articles, keys)},
                            **{("entities", e.id): k for e, k in zip(entities, keys[len(articles):])}},
-                   base=_digest(_code(), repr(config), *_templates(config)),
                    files=[*static_files(config), *search])
     stamp["warnings"] = [[str(d.path), d.line, d.message] for d in warnings]
     progress(f"rendering {len(plans)} pages")
@@ -163,13 +165,12 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         _shared.update(staged=Staging(folder, out if live else None))
         shares = _map(_render, range(jobs), jobs)
         page_keys = [item for share, _ in shares for item in share]
-        written = sum(w for _, _, w in page_keys) + sum(n for _, n in shares)
+        written = sum(w for *_, w in page_keys) + sum(n for _, n in shares)
         stamp["pages"] = len(page_keys) + len(_shared["files"])
-        stamp["build"] = _digest(*sorted(key for _, key, _ in page_keys))
+        stamp["build"] = _digest(*sorted(key for _, key, _, _ in page_keys))
     # The new site is in place: remember what its pages were made from.
-    cache.put("pages", ((path, pickle.dumps(key)) for path, key, _ in page_keys),
-              drop=cache.keys("pages") - {p for p, _, _ in page_keys})
-    cache.set_info("output", stamp["build"])
+    _store(cache, "pages", {"build": stamp["build"], "site": site,
+                            "pages": {path: (key, context) for path, key, context, _ in page_keys}})
     for ns in ("annotated", "html", "words"):
         cache.put(ns, (), drop=cache.keys(ns) - set(keys))
     cache.put("search", (), drop=cache.keys("search") - set(blocks))
@@ -221,6 +222,11 @@ class _Analysis:
     """Every error and warning, by file and line."""
     words: dict[str, tuple[str, str]]
     """Word counts and opening words of the articles annotated in this run, by annotation key."""
+    cards: dict[int, str]
+    """Each article's and entity's card (see ``_card``), by id()."""
+    site: str
+    """A digest of everything the index is made from but the documents' bodies: while it
+    is the same, so is every page's data (see PagePlan.context)."""
 
 
 def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], None],
@@ -267,9 +273,12 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     index = build_index(articles, entities, {a.slug: ann for a, ann in zip(articles, done)},
                         lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None,
                         link=_Links(cache, jobs))
+    documents: list[Article | Entity] = [*articles, *entities]
+    cards = {id(item): _card(item) for item in documents}
+    site = _digest(*(cards[id(item)] for item in documents),
+                   *("\x1f".join(f"{m.entity_id}\x1e{m.sentence}" for m in ann.mentions) for ann in done[:len(articles)]))
     lap("index")
-
-    return _Analysis(articles, entities, keys, fresh, index, diagnostics, counted)
+    return _Analysis(articles, entities, keys, fresh, index, diagnostics, counted, cards, site)
 
 
 def check(root: Path, jobs: int | None = None, progress: Callable[[str], None] = lambda stage: None
@@ -346,8 +355,16 @@ def _templates(config: Config) -> list[bytes]:
     return [part for name, path in sorted(found.items()) for part in (name.encode(), path.read_bytes())]
 
 
-def _pickled(found: Mapping[str, bytes]) -> list[tuple[str, Any]]:
-    return [(key, pickle.loads(value)) for key, value in found.items()]
+def _load(cache: Cache, ns: str) -> dict[str, Any]:
+    """What ``_store`` kept under ``ns`` ({} if nothing)."""
+    found = cache.get(ns, [ns])
+    return pickle.loads(found[ns]) if ns in found else {}
+
+
+def _store(cache: Cache, ns: str, value: dict[str, Any]) -> None:
+    """Keep ``value`` as one entry: for what is read whole each build (one pickle of
+    13,000 entries loads ten times faster than 13,000 pickles)."""
+    cache.put(ns, [(ns, pickle.dumps(value))], drop=cache.keys(ns) - {ns})
 
 
 class _Files:
@@ -361,7 +378,7 @@ class _Files:
 
     def __init__(self, cache: Cache) -> None:
         self.cache = cache
-        self.known = dict(_pickled(cache.get("files", cache.keys("files"))))
+        self.known: dict[str, tuple[Any, ...]] = _load(cache, "files")
         self.digests: dict[Path, str] = {}
         self.new: dict[str, tuple[Any, ...]] = {}
         self.loaders: dict[Path, Callable[[Path, list[Diagnostic]], Any]] = {}
@@ -399,9 +416,8 @@ class _Files:
         return item.doc  # type: ignore[no-any-return]
 
     def save(self) -> None:
-        seen = set(map(str, self.digests))
-        self.cache.put("files", ((path, pickle.dumps(entry)) for path, entry in self.new.items()),
-                       drop=set(self.known) - seen - set(self.new))
+        """Remember the files read in this build (and only those)."""
+        _store(self.cache, "files", {str(p): self.new.get(str(p)) or self.known[str(p)] for p in self.loaders})
 
 
 class _Links:
@@ -433,23 +449,26 @@ def _link(part: tuple[int, int] | None) -> Any:
     return cooccurrence(ranker.articles, ranker.mentioned) if part is None else ranker.rank(*part)
 
 
+def _card(item: Article | Entity) -> str:
+    """A digest of every field of an article or entity but its document (the one page that
+    shows a document, as ``body``, has the document's annotation key in its key)."""
+    return _digest(pickle.dumps(tuple(str(value.path) if name == "doc" else value for name, value in vars(item).items())))
+
+
 class _KeyPickler(pickle.Pickler):
-    """Pickles a page's data with each article and entity replaced by its card: a digest
-    of every field but the document body (only the page that shows a document, as
-    ``body``, depends on it; that page's key has the document's annotation key).
+    """Pickles a page's data with each article and entity replaced by its card.
     Appearances and related articles, the most numerous, become plain tuples (a
     shortcut: pickled the ordinary way they would give the same keys, more slowly)."""
 
-    def __init__(self, buffer: io.BytesIO) -> None:
+    def __init__(self, buffer: io.BytesIO, cards: dict[int, str]) -> None:
         super().__init__(buffer, protocol=5)
         self.fast = True  # no memo: the bytes depend on the values only, not on which objects are shared
-        self.cards: dict[int, str] = {}
+        self.cards = dict(cards)
 
     def card(self, obj: Article | Entity) -> str:
         card = self.cards.get(id(obj))
         if card is None:
-            card = self.cards[id(obj)] = _digest(pickle.dumps(tuple(str(value.path) if name == "doc" else value
-                                                                    for name, value in vars(obj).items())))
+            card = self.cards[id(obj)] = _card(obj)
         return card
 
     def persistent_id(self, obj: Any) -> Any:
@@ -464,18 +483,25 @@ class _KeyPickler(pickle.Pickler):
 
 
 class PageKeys:
-    """Page keys: a digest of everything a page is rendered from."""
+    """Page keys: a digest of everything a page is rendered from, in two parts:
+    its data (``context``) and the body it shows (``key``)."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, cards: dict[int, str] | None = None) -> None:
         self.base = base
         self.buffer = io.BytesIO()
-        self.pickler = _KeyPickler(self.buffer)
+        self.pickler = _KeyPickler(self.buffer, cards or {})
 
-    def __call__(self, plan: PagePlan, body: str) -> str:
+    def context(self, plan: PagePlan) -> str:
         self.buffer.seek(0)
         self.buffer.truncate()
         self.pickler.dump((plan.path, plan.template, plan.context))
-        return _digest(self.base, body, self.buffer.getvalue())
+        return _digest(self.buffer.getvalue())
+
+    def key(self, context: str, body: str) -> str:
+        return _digest(self.base, body, context)
+
+    def __call__(self, plan: PagePlan, body: str) -> str:
+        return self.key(self.context(plan), body)
 
 
 def _annotate(chunk: tuple[int, int]) -> list[tuple[Annotated, Any]]:
@@ -583,26 +609,32 @@ def _index_search(number: int) -> Block:
     return result
 
 
-def _render(part: int) -> tuple[list[tuple[str, str, bool]], int]:
+def _render(part: int) -> tuple[list[tuple[str, str, str, bool]], int]:
     """Render and stage one worker's share of the pages (pages never cross processes);
     a page whose key is unchanged is linked from the current site instead. Also stages
     a share of the static and search files (creating a file costs the system more than
-    writing it: it is worth two processes). Returns (path, key, written) for each page,
-    and how many of the other files were written."""
+    writing it: it is worth two processes). Returns (path, key, context digest, written)
+    for each page, and how many of the other files were written.
+
+    While the site's data is the same as the last build's (``same_site``), a page's data
+    is too: its digest is not computed again."""
     plans: list[PagePlan] = _shared["plans"][part::_shared["parts"]]
     old, bodies, staged = _shared["old"], _shared["bodies"], _shared["staged"]
-    page_key = PageKeys(_shared["base"])
-    done: list[tuple[str, str, bool]] = []
-    todo: list[tuple[PagePlan, str]] = []
+    page_key = PageKeys(_shared["base"], _shared["cards"])
+    same = _shared["same_site"]
+    done: list[tuple[str, str, str, bool]] = []
+    todo: list[tuple[PagePlan, str, str]] = []
     for plan in plans:
         body = bodies[plan.body] if plan.body else ""
-        key = page_key(plan, body)
-        if old.get(plan.path) == key and staged.link(plan.path):
-            done.append((plan.path, key, False))
+        last = old.get(plan.path)
+        context = last[1] if same and last is not None else page_key.context(plan)
+        key = page_key.key(context, body)
+        if last is not None and last[0] == key and staged.link(plan.path):
+            done.append((plan.path, key, context, False))
         else:
-            todo.append((plan, key))
+            todo.append((plan, key, context))
     html: dict[str, str] = _shared["html"]
-    wanted = [bodies[plan.body] for plan, _ in todo if plan.body and bodies[plan.body] not in html]
+    wanted = [bodies[plan.body] for plan, _, _ in todo if plan.body and bodies[plan.body] not in html]
     if wanted:
         cache = Cache(_shared["cache"])  # a connection of this process's own
         try:
@@ -612,9 +644,9 @@ def _render(part: int) -> tuple[list[tuple[str, str, bool]], int]:
         if not set(wanted) <= html.keys():
             raise CacheCorrupt("annotated text missing from the cache")
     env = make_environment(_shared["config"])
-    for plan, key in todo:
+    for plan, key, context in todo:
         written = staged.write(render_page(env, _shared["config"], plan, html[bodies[plan.body]] if plan.body else ""))
-        done.append((plan.path, key, written))
+        done.append((plan.path, key, context, written))
     return done, sum(staged.write(page) for page in _shared["files"][part::_shared["parts"]])
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.pipeline import CACHE, build
+from site_builder.cache import Cache
+from site_builder.pipeline import CACHE, PageKeys, _load, build
 
 from .conftest import ROOT
 from .test_pipeline import copy_example
@@ -157,8 +158,16 @@ def test_the_cache_keeps_only_current_entries(tmp_path: Path) -> None:
     documents = 1 + len(list((project / "content/entities").glob("*.md")))
     with sqlite3.connect(project / CACHE / "cache.sqlite") as conn:
         counts = dict(conn.execute("SELECT ns, count(*) FROM entries GROUP BY ns").fetchall())
-    assert counts["annotated"] == counts["html"] == counts["files"] == documents
-    assert counts["links"] == 1
+    assert counts["annotated"] == counts["html"] == documents
+    assert counts["links"] == counts["files"] == counts["pages"] == 1  # each kept whole
+    store = Cache(project / CACHE)
+    try:
+        files, pages = _load(store, "files"), _load(store, "pages")
+    finally:
+        store.close()
+    assert len(files) == documents
+    assert set(pages["pages"]) == {p.relative_to(project / "public").as_posix()
+                                   for p in (project / "public").rglob("*.html")}
 
 
 def test_without_the_cache_every_page_is_written(tmp_path: Path) -> None:
@@ -186,3 +195,22 @@ def test_a_cache_from_another_version_is_not_used(tmp_path: Path) -> None:
     edit(project / "content/entities/moscow.md", "description: ", "description: Big. ")
     result = build(project)
     assert result.warnings == () and b"Big. " in (result.out / "entities/moscow.html").read_bytes()
+
+
+@pytest.mark.parametrize("name, digested", [("article text", False), ("entity body", False),
+                                            ("quoted sentence", True), ("entity description", True)])
+def test_page_data_is_digested_again_only_when_the_site_data_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, digested: bool) -> None:
+    """An edit to a body alone leaves every page's data as it was: the last build's digests
+    of it are used, and only the page showing the body is rendered."""
+    project = copy_example(tmp_path)
+    build(project, jobs=1)
+    calls: list[str] = []
+    original = PageKeys.context
+    monkeypatch.setattr(PageKeys, "context", lambda self, plan: calls.append(plan.path) or original(self, plan))
+    EDITS[name][0](project)
+    result = build(project, jobs=1)
+    assert bool(calls) == digested
+    if digested:  # every page's data
+        assert len(calls) == len(_load(Cache(project / CACHE), "pages")["pages"])
+    assert result.pages >= 1
