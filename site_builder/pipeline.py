@@ -491,17 +491,15 @@ class PageKeys:
         self.buffer = io.BytesIO()
         self.pickler = _KeyPickler(self.buffer, cards or {})
 
-    def context(self, plan: PagePlan) -> str:
+    def context(self, plan: PagePlan, data: dict[str, Any]) -> str:
+        """The digest of a page's data (``plan.data()``)."""
         self.buffer.seek(0)
         self.buffer.truncate()
-        self.pickler.dump((plan.path, plan.template, plan.context))
+        self.pickler.dump((plan.path, plan.template, data))
         return _digest(self.buffer.getvalue())
 
     def key(self, context: str, body: str) -> str:
         return _digest(self.base, body, context)
-
-    def __call__(self, plan: PagePlan, body: str) -> str:
-        return self.key(self.context(plan), body)
 
 
 def _annotate(chunk: tuple[int, int]) -> list[tuple[Annotated, Any]]:
@@ -623,18 +621,23 @@ def _render(part: int) -> tuple[list[tuple[str, str, str, bool]], int]:
     page_key = PageKeys(_shared["base"], _shared["cards"])
     same = _shared["same_site"]
     done: list[tuple[str, str, str, bool]] = []
-    todo: list[tuple[PagePlan, str, str]] = []
+    todo: list[tuple[PagePlan, str, str, dict[str, Any] | None]] = []
     for plan in plans:
         body = bodies[plan.body] if plan.body else ""
         last = old.get(plan.path)
-        context = last[1] if same and last is not None else page_key.context(plan)
+        data = None
+        if same and last is not None:
+            context = last[1]
+        else:
+            data = plan.data()
+            context = page_key.context(plan, data)
         key = page_key.key(context, body)
         if last is not None and last[0] == key and staged.link(plan.path):
             done.append((plan.path, key, context, False))
         else:
-            todo.append((plan, key, context))
+            todo.append((plan, key, context, data))
     html: dict[str, str] = _shared["html"]
-    wanted = [bodies[plan.body] for plan, _, _ in todo if plan.body and bodies[plan.body] not in html]
+    wanted = [bodies[plan.body] for plan, *_ in todo if plan.body and bodies[plan.body] not in html]
     if wanted:
         cache = Cache(_shared["cache"])  # a connection of this process's own
         try:
@@ -644,8 +647,9 @@ def _render(part: int) -> tuple[list[tuple[str, str, str, bool]], int]:
         if not set(wanted) <= html.keys():
             raise CacheCorrupt("annotated text missing from the cache")
     env = make_environment(_shared["config"])
-    for plan, key, context in todo:
-        written = staged.write(render_page(env, _shared["config"], plan, html[bodies[plan.body]] if plan.body else ""))
+    for plan, key, context, data in todo:
+        written = staged.write(render_page(env, _shared["config"], plan, html[bodies[plan.body]] if plan.body else "",
+                                           data))
         done.append((plan.path, key, context, written))
     return done, sum(staged.write(page) for page in _shared["files"][part::_shared["parts"]])
 

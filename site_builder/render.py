@@ -13,7 +13,7 @@ import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,9 +142,10 @@ class PagePlan:
     path: str
     """Relative to the output folder, '/'-separated."""
     template: str
-    context: dict[str, Any]
-    """Exactly the data the template gets (besides ``site``, ``root`` and ``body``),
-    so that a digest of it tells whether the page can have changed."""
+    data: Callable[[], dict[str, Any]]
+    """Makes exactly the data the template gets (besides ``site``, ``root`` and ``body``),
+    so that a digest of it tells whether the page can have changed. Made when asked for,
+    by the worker rendering the page, and not at all by a rebuild that knows it unchanged."""
     body: tuple[str, str] | None = None
     """('articles', slug) or ('entities', id): the annotated document shown as ``body``,
     looked up only when the page is rendered."""
@@ -165,51 +166,65 @@ def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
     home = articles[:HOME_LIMIT]
     tags = by_tag(articles)
     years = by_year(articles)
-    plans = [PagePlan("index.html", "index.html", {
-        "articles": home, "more": len(articles) > HOME_LIMIT, "bylines": bylines(*home),
-        "tops": {a.slug: sidebar(a, 4) for a in home}}),
-        PagePlan("articles/index.html", "articles_index.html", {"articles": articles, "years": years})]
-    for i, article in enumerate(articles):
+
+    def article_data(i: int) -> dict[str, Any]:
+        article = articles[i]
         related = index.related[article.slug]
         mentioned = sidebar(article)
-        plans.append(PagePlan(f"articles/{article.slug}.html", "article.html", {
+        return {
             "article": article, "bylines": bylines(article), "groups": group_by_type(mentioned),
             "related": related, "entities": {e: ents[e] for r in related for e in r.shared},
             "newer": articles[i - 1] if i > 0 else None,
             "older": articles[i + 1] if i + 1 < len(articles) else None,
             "tag_slugs": {tag: tag_slug(tag) for tag in article.tags},
             "credited": {role: ents[e] for role, e in index.bylines.get(article.slug, {}).items()},
-            "reach": {e.id: len(index.appearances.get(e.id, ())) for e, _ in mentioned}}, ("articles", article.slug)))
+            "reach": {e.id: len(index.appearances.get(e.id, ())) for e, _ in mentioned}}
+
+    def entity_data(entity: Entity) -> dict[str, Any]:
+        return {"entity": entity, "appearances": index.appearances.get(entity.id, ()),
+                "credits": index.credits.get(entity.id, ()),
+                "cooccurring": [(ents[e], n) for e, n in index.cooccurring.get(entity.id, ())]}
+
+    plans = [PagePlan("index.html", "index.html", _given({
+        "articles": home, "more": len(articles) > HOME_LIMIT, "bylines": bylines(*home),
+        "tops": {a.slug: sidebar(a, 4) for a in home}})),
+        PagePlan("articles/index.html", "articles_index.html", _given({"articles": articles, "years": years}))]
+    plans += [PagePlan(f"articles/{article.slug}.html", "article.html", functools.partial(article_data, i),
+                       ("articles", article.slug)) for i, article in enumerate(articles)]
     for year, items in years:
         if year == UNDATED:
             continue
         months = by_month(items)
         plans.append(PagePlan(f"articles/{year}/index.html", "archive.html",
-                              {"year": year, "month": None, "months": months}))
+                              _given({"year": year, "month": None, "months": months})))
         plans += [PagePlan(f"articles/{year}/{month:02d}.html", "archive.html",
-                           {"year": year, "month": month, "months": [(month, listed)]}) for month, listed in months]
-    plans.append(PagePlan("tags/index.html", "tags_index.html", {"tags": list(tags.items())}))  # in the menu
-    plans += [PagePlan(f"tags/{slug}.html", "tag.html", {"tag": label, "articles": listed})
+                           _given({"year": year, "month": month, "months": [(month, listed)]}))
+                  for month, listed in months]
+    plans.append(PagePlan("tags/index.html", "tags_index.html", _given({"tags": list(tags.items())})))  # in the menu
+    plans += [PagePlan(f"tags/{slug}.html", "tag.html", _given({"tag": label, "articles": listed}))
               for slug, (label, listed) in tags.items()]
     counts = {e: len(a) for e, a in index.appearances.items()}
     alphabetical = sorted(ents.values(), key=lambda e: (e.name.casefold(), e.id))
     plans.append(PagePlan("entities/index.html", "entities_index.html",
-                          {"groups": group_by_type([(e, counts.get(e.id, 0)) for e in alphabetical])}))
+                          _given({"groups": group_by_type([(e, counts.get(e.id, 0)) for e in alphabetical])})))
     for entity in alphabetical:
-        appearances = index.appearances.get(entity.id, ())
-        plans.append(PagePlan(f"entities/{entity.id}.html", "entity.html", {
-            "entity": entity, "appearances": appearances, "credits": index.credits.get(entity.id, ()),
-            "cooccurring": [(ents[e], n) for e, n in index.cooccurring.get(entity.id, ())]}, ("entities", entity.id)))
+        plans.append(PagePlan(f"entities/{entity.id}.html", "entity.html", functools.partial(entity_data, entity),
+                              ("entities", entity.id)))
         if base:
-            plans.append(PagePlan(f"entities/{entity.id}.xml", "entity_feed.xml", {
-                "entity": entity, "appearances": appearances[:FEED_LIMIT]}))
+            plans.append(PagePlan(f"entities/{entity.id}.xml", "entity_feed.xml", _given({
+                "entity": entity, "appearances": index.appearances.get(entity.id, ())[:FEED_LIMIT]})))
     if base:
-        plans.append(PagePlan("feed.xml", "feed.xml", {"articles": articles[:FEED_LIMIT]}))
+        plans.append(PagePlan("feed.xml", "feed.xml", _given({"articles": articles[:FEED_LIMIT]})))
         dates = {f"articles/{a.slug}.html": a.date for a in articles}
-        plans.append(PagePlan("sitemap.xml", "sitemap.xml", {"pages": [
-            (page_url(config, p.path), dates.get(p.path)) for p in plans if p.path.endswith(".html")]}))
-        plans.append(PagePlan("robots.txt", "robots.txt", {}))
+        plans.append(PagePlan("sitemap.xml", "sitemap.xml", _given({"pages": [
+            (page_url(config, p.path), dates.get(p.path)) for p in plans if p.path.endswith(".html")]})))
+        plans.append(PagePlan("robots.txt", "robots.txt", _given({})))
     return plans
+
+
+def _given(data: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    """A page's data made already (pages few enough that making it when asked saves nothing)."""
+    return lambda: data
 
 
 def page_url(config: Config, path: str) -> str:
@@ -319,11 +334,13 @@ def _json_ld(data: Mapping[str, Any]) -> Markup:
     return _safe_json({"@context": "https://schema.org", **data})
 
 
-def render_page(env: jinja2.Environment, config: Config, plan: PagePlan, body: str = "") -> Page:
-    """The page's bytes; ``body`` is the HTML of the document named by ``plan.body``."""
+def render_page(env: jinja2.Environment, config: Config, plan: PagePlan, body: str = "",
+                data: dict[str, Any] | None = None) -> Page:
+    """The page's bytes; ``body`` is the HTML of the document named by ``plan.body``;
+    ``data`` is ``plan.data()`` if made already."""
     html = env.get_template(plan.template).render(
         site=config, root="../" * plan.path.count("/"), body=Markup(body), path=plan.path,
-        url=page_url(config, plan.path) if config.base_url else "", **plan.context)
+        url=page_url(config, plan.path) if config.base_url else "", **(plan.data() if data is None else data))
     return Page(plan.path, html.encode("utf-8"))
 
 

@@ -207,7 +207,8 @@ def test_page_data_is_digested_again_only_when_the_site_data_changed(
     build(project, jobs=1)
     calls: list[str] = []
     original = PageKeys.context
-    monkeypatch.setattr(PageKeys, "context", lambda self, plan: calls.append(plan.path) or original(self, plan))
+    monkeypatch.setattr(PageKeys, "context",
+                        lambda self, plan, data: calls.append(plan.path) or original(self, plan, data))
     EDITS[name][0](project)
     result = build(project, jobs=1)
     assert bool(calls) == digested
