@@ -79,26 +79,35 @@ Links = tuple[dict[str, tuple[Related, ...]], dict[str, tuple[tuple[str, int], .
 Linker = Callable[[tuple[Article, ...], Mapping[str, Collection[str]]], Links]
 
 
-def build_index(articles: list[Article], entities: list[Entity], annotated: Mapping[str, Annotated],
+Mentioned = tuple[tuple[str, int, str], ...]
+"""What a document mentions, as the index needs it: (entity id, mentions, the sentence of
+the first), most mentioned first, then by id."""
+
+
+def mentioned(annotated: Annotated) -> Mentioned:
+    """The index's summary of an annotated document (the pipeline caches it, not every mention)."""
+    counts = Counter(m.entity_id for m in annotated.mentions)
+    first: dict[str, str] = {}
+    for m in annotated.mentions:
+        if m.sentence:
+            first.setdefault(m.entity_id, m.sentence)
+    return tuple((e, n, first.get(e, "")) for e, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def build_index(articles: list[Article], entities: list[Entity], mentions: Mapping[str, Mentioned],
                 resolve: Callable[[str], str | None] = lambda name: None,
                 link: Linker | None = None) -> SiteIndex:
-    """Cross-reference ``articles`` (by slug in ``annotated``) with ``entities``.
+    """Cross-reference ``articles`` (by slug in ``mentions``, see ``mentioned``) with ``entities``.
 
     ``resolve`` turns an author or publication name into an entity id, if any.
     ``link`` stands in for ``link_articles`` (the pipeline passes one that
     remembers its earlier results).
     """
     ordered = tuple(sorted(articles, key=newest_first))
-    counts: dict[str, Counter[str]] = {a.slug: Counter(m.entity_id for m in annotated[a.slug].mentions)
-                                       for a in ordered}
     appearances: dict[str, list[Appearance]] = defaultdict(list)
     for article in ordered:
-        first: dict[str, str] = {}
-        for m in annotated[article.slug].mentions:
-            if m.sentence:
-                first.setdefault(m.entity_id, m.sentence)
-        for entity_id, n in counts[article.slug].items():
-            appearances[entity_id].append(Appearance(article, n, first.get(entity_id, "")))
+        for entity_id, n, sentence in mentions[article.slug]:
+            appearances[entity_id].append(Appearance(article, n, sentence))
     bylines: dict[str, dict[str, str]] = {}
     credits: dict[str, list[tuple[Article, str]]] = defaultdict(list)
     for article in ordered:
@@ -107,13 +116,14 @@ def build_index(articles: list[Article], entities: list[Entity], annotated: Mapp
             if credited is not None:
                 bylines.setdefault(article.slug, {})[role] = credited
                 credits[credited].append((article, role))
-    related, cooccurring = (link or link_articles)(ordered, counts)
+    related, cooccurring = (link or link_articles)(ordered, {a.slug: [e for e, _, _ in mentions[a.slug]]
+                                                             for a in ordered})
     return SiteIndex(
         articles=ordered,
         credits={e: tuple(c) for e, c in credits.items()},
         bylines=bylines,
         entities={e.id: e for e in entities},
-        mention_counts={slug: tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for slug, c in counts.items()},
+        mention_counts={a.slug: tuple((e, n) for e, n, _ in mentions[a.slug]) for a in ordered},
         appearances={e: tuple(a) for e, a in appearances.items()},
         cooccurring=cooccurring,
         related=related,

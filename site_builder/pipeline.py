@@ -38,11 +38,13 @@ from .errors import BuildFailed, ContentError, Diagnostic, SiteError
 from .index import (
     Appearance,
     Links,
+    Mentioned,
     Related,
     RelatedRanker,
     SiteIndex,
     build_index,
     cooccurrence,
+    mentioned,
     related_objects,
 )
 from .load import load_content, parse_file
@@ -263,20 +265,21 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     _shared["docs"] = []
     files.bodies.clear()
     files.save()
-    done = [fresh[i] if i in fresh else Annotated("", *known[keys[i]]) for i in range(len(docs))]
+    done: list[tuple[Mentioned, tuple[Diagnostic, ...]]] = [
+        (mentioned(fresh[i]), fresh[i].diagnostics) if i in fresh else known[keys[i]] for i in range(len(docs))]
     lap("annotate")
 
-    for ann in done:
-        diagnostics += ann.diagnostics
+    for _, found in done:
+        diagnostics += found
     diagnostics.sort(key=lambda d: (str(d.path), d.line))
     progress("cross-referencing")
-    index = build_index(articles, entities, {a.slug: ann for a, ann in zip(articles, done)},
+    index = build_index(articles, entities, {a.slug: m for a, (m, _) in zip(articles, done)},
                         lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None,
                         link=_Links(cache, jobs))
     documents: list[Article | Entity] = [*articles, *entities]
     cards = {id(item): _card(item) for item in documents}
     site = _digest(*(cards[id(item)] for item in documents),
-                   *("\x1f".join(f"{m.entity_id}\x1e{m.sentence}" for m in ann.mentions) for ann in done[:len(articles)]))
+                   *(repr(m) for m, _ in done[:len(articles)]))
     lap("index")
     return _Analysis(articles, entities, keys, fresh, index, diagnostics, counted, cards, site)
 
@@ -511,7 +514,7 @@ def _annotate(chunk: tuple[int, int]) -> list[tuple[Annotated, Any]]:
     counted = [words(a.html) if exclude is None else None for (_, _, exclude, _), a in zip(docs, done)]
     cache = Cache(_shared["cache"])
     try:
-        cache.put("annotated", ((key, pickle.dumps((a.mentions, a.diagnostics))) for (*_, key), a in zip(docs, done)))
+        cache.put("annotated", ((key, pickle.dumps((mentioned(a), a.diagnostics))) for (*_, key), a in zip(docs, done)))
         cache.put("html", ((key, a.html.encode()) for (*_, key), a in zip(docs, done)))
         cache.put("words", ((key, pickle.dumps(w)) for (*_, key), w in zip(docs, counted) if w is not None))
     finally:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from site_builder.index import build_index
+from site_builder.index import build_index, mentioned
 from site_builder.model import Annotated, Article, Document, Mention
 
 from .conftest import entity
@@ -18,7 +18,7 @@ def article(slug: str, date: str | None, *mentions: str) -> tuple[Article, Annot
 def index_of(*items: tuple[Article, Annotated]):  # type: ignore[no-untyped-def]
     ids = {m.entity_id for _, ann in items for m in ann.mentions}
     return build_index([a for a, _ in items], [entity(i, i.title()) for i in sorted(ids)],
-                       {a.slug: ann for a, ann in items})
+                       {a.slug: mentioned(ann) for a, ann in items})
 
 
 def test_articles_newest_first_undated_last() -> None:
