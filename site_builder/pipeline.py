@@ -153,10 +153,13 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     plans = plan_site(index, config)
     base = _digest(_code(), repr(config), *_templates(config))
     site = _digest(base, found.site)
+    entity_cards = {e.id: found.cards[id(e)] for e in entities}
     last_pages = _load(cache, "pages")
     live = last is not None and not force and last_pages.get("build") == last.get("build")
+    same = live and last_pages.get("site") == site
     _shared.update(config=config, plans=plans, parts=jobs, base=base, cards=found.cards,
-                   old=last_pages.get("pages", {}) if live else {}, same_site=live and last_pages.get("site") == site,
+                   old=last_pages.get("pages", {}) if live else {}, same_site=same,
+                   changed={i for i, card in entity_cards.items() if last_pages["entities"].get(i) != card} if same else set(),
                    html={keys[i]: a.html for i, a in fresh.items()},
                    bodies={**{("articles", a.slug): k for a, k in zip(articles, keys)},
                            **{("entities", e.id): k for e, k in zip(entities, keys[len(articles):])}},
@@ -169,10 +172,10 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         page_keys = [item for share, _ in shares for item in share]
         written = sum(w for *_, w in page_keys) + sum(n for _, n in shares)
         stamp["pages"] = len(page_keys) + len(_shared["files"])
-        stamp["build"] = _digest(*sorted(key for _, key, _, _ in page_keys))
+        stamp["build"] = _digest(*sorted(key for _, key, *_ in page_keys))
     # The new site is in place: remember what its pages were made from.
-    _store(cache, "pages", {"build": stamp["build"], "site": site,
-                            "pages": {path: (key, context) for path, key, context, _ in page_keys}})
+    _store(cache, "pages", {"build": stamp["build"], "site": site, "entities": entity_cards,
+                            "pages": {path: (key, context, shown) for path, key, context, shown, _ in page_keys}})
     for ns in ("annotated", "html", "words"):
         cache.put(ns, (), drop=cache.keys(ns) - set(keys))
     cache.put("search", (), drop=cache.keys("search") - set(blocks))
@@ -227,8 +230,9 @@ class _Analysis:
     cards: dict[int, str]
     """Each article's and entity's card (see ``_card``), by id()."""
     site: str
-    """A digest of everything the index is made from but the documents' bodies: while it
-    is the same, so is every page's data (see PagePlan.context)."""
+    """A digest of everything the index is made from but the documents' bodies and the
+    entities' cards (their names, which decide what matches, are in it): while it is the
+    same, so is the data of every page that shows no entity whose card changed."""
 
 
 def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], None],
@@ -278,8 +282,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
                         link=_Links(cache, jobs))
     documents: list[Article | Entity] = [*articles, *entities]
     cards = {id(item): _card(item) for item in documents}
-    site = _digest(*(cards[id(item)] for item in documents),
-                   *(repr(m) for m, _ in done[:len(articles)]))
+    site = _digest(salt, *(cards[id(item)] for item in articles), *(repr(m) for m, _ in done[:len(articles)]))
     lap("index")
     return _Analysis(articles, entities, keys, fresh, index, diagnostics, counted, cards, site)
 
@@ -467,6 +470,8 @@ class _KeyPickler(pickle.Pickler):
         super().__init__(buffer, protocol=5)
         self.fast = True  # no memo: the bytes depend on the values only, not on which objects are shared
         self.cards = dict(cards)
+        self.shown: set[str] = set()
+        """Ids of the entities pickled since this was last emptied."""
 
     def card(self, obj: Article | Entity) -> str:
         card = self.cards.get(id(obj))
@@ -476,7 +481,10 @@ class _KeyPickler(pickle.Pickler):
 
     def persistent_id(self, obj: Any) -> Any:
         kind = type(obj)
-        if kind is Article or kind is Entity:
+        if kind is Entity:
+            self.shown.add(obj.id)
+            return self.card(obj)
+        if kind is Article:
             return self.card(obj)
         if kind is Appearance:
             return (self.card(obj.article), obj.count, obj.sentence)
@@ -494,12 +502,13 @@ class PageKeys:
         self.buffer = io.BytesIO()
         self.pickler = _KeyPickler(self.buffer, cards or {})
 
-    def context(self, plan: PagePlan, data: dict[str, Any]) -> str:
-        """The digest of a page's data (``plan.data()``)."""
+    def context(self, plan: PagePlan, data: dict[str, Any]) -> tuple[str, str]:
+        """The digest of a page's data (``plan.data()``), and the ids of the entities it shows."""
         self.buffer.seek(0)
         self.buffer.truncate()
+        self.pickler.shown.clear()
         self.pickler.dump((plan.path, plan.template, data))
-        return _digest(self.buffer.getvalue())
+        return _digest(self.buffer.getvalue()), " ".join(sorted(self.pickler.shown))
 
     def key(self, context: str, body: str) -> str:
         return _digest(self.base, body, context)
@@ -610,35 +619,35 @@ def _index_search(number: int) -> Block:
     return result
 
 
-def _render(part: int) -> tuple[list[tuple[str, str, str, bool]], int]:
+def _render(part: int) -> tuple[list[tuple[str, str, str, str, bool]], int]:
     """Render and stage one worker's share of the pages (pages never cross processes);
     a page whose key is unchanged is linked from the current site instead. Also stages
     a share of the static and search files (creating a file costs the system more than
-    writing it: it is worth two processes). Returns (path, key, context digest, written)
-    for each page, and how many of the other files were written.
+    writing it: it is worth two processes). Returns (path, key, data digest, entities shown,
+    written) for each page, and how many of the other files were written.
 
-    While the site's data is the same as the last build's (``same_site``), a page's data
-    is too: its digest is not computed again."""
+    While the site's data is the same as the last build's (``same_site``), so is the data of
+    every page that shows no entity whose card changed: its digest is not made again."""
     plans: list[PagePlan] = _shared["plans"][part::_shared["parts"]]
     old, bodies, staged = _shared["old"], _shared["bodies"], _shared["staged"]
     page_key = PageKeys(_shared["base"], _shared["cards"])
-    same = _shared["same_site"]
-    done: list[tuple[str, str, str, bool]] = []
-    todo: list[tuple[PagePlan, str, str, dict[str, Any] | None]] = []
+    same, changed = _shared["same_site"], _shared["changed"]
+    done: list[tuple[str, str, str, str, bool]] = []
+    todo: list[tuple[PagePlan, str, str, str, dict[str, Any] | None]] = []
     for plan in plans:
         body = bodies[plan.body] if plan.body else ""
         last = old.get(plan.path)
         data = None
-        if same and last is not None:
-            context = last[1]
+        if same and last is not None and (not changed or changed.isdisjoint(last[2].split())):
+            context, shown = last[1], last[2]
         else:
             data = plan.data()
-            context = page_key.context(plan, data)
+            context, shown = page_key.context(plan, data)
         key = page_key.key(context, body)
         if last is not None and last[0] == key and staged.link(plan.path):
-            done.append((plan.path, key, context, False))
+            done.append((plan.path, key, context, shown, False))
         else:
-            todo.append((plan, key, context, data))
+            todo.append((plan, key, context, shown, data))
     html: dict[str, str] = _shared["html"]
     wanted = [bodies[plan.body] for plan, *_ in todo if plan.body and bodies[plan.body] not in html]
     if wanted:
@@ -650,10 +659,10 @@ def _render(part: int) -> tuple[list[tuple[str, str, str, bool]], int]:
         if not set(wanted) <= html.keys():
             raise CacheCorrupt("annotated text missing from the cache")
     env = make_environment(_shared["config"])
-    for plan, key, context, data in todo:
+    for plan, key, context, shown, data in todo:
         written = staged.write(render_page(env, _shared["config"], plan, html[bodies[plan.body]] if plan.body else "",
                                            data))
-        done.append((plan.path, key, context, written))
+        done.append((plan.path, key, context, shown, written))
     return done, sum(staged.write(page) for page in _shared["files"][part::_shared["parts"]])
 
 
