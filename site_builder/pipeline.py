@@ -632,37 +632,37 @@ def _render(part: int) -> tuple[list[tuple[str, str, str, str, bool]], int]:
     old, bodies, staged = _shared["old"], _shared["bodies"], _shared["staged"]
     page_key = PageKeys(_shared["base"], _shared["cards"])
     same, changed = _shared["same_site"], _shared["changed"]
-    done: list[tuple[str, str, str, str, bool]] = []
-    todo: list[tuple[PagePlan, str, str, str, dict[str, Any] | None]] = []
-    for plan in plans:
-        body = bodies[plan.body] if plan.body else ""
-        last = old.get(plan.path)
-        data = None
-        if same and last is not None and (not changed or changed.isdisjoint(last[2].split())):
-            context, shown = last[1], last[2]
-        else:
-            data = plan.data()
-            context, shown = page_key.context(plan, data)
-        key = page_key.key(context, body)
-        if last is not None and last[0] == key and staged.link(plan.path):
-            done.append((plan.path, key, context, shown, False))
-        else:
-            todo.append((plan, key, context, shown, data))
-    html: dict[str, str] = _shared["html"]
-    wanted = [bodies[plan.body] for plan, *_ in todo if plan.body and bodies[plan.body] not in html]
-    if wanted:
-        cache = Cache(_shared["cache"])  # a connection of this process's own
-        try:
-            html = {**html, **{k: v.decode() for k, v in cache.get("html", wanted).items()}}
-        finally:
-            cache.close()
-        if not set(wanted) <= html.keys():
-            raise CacheCorrupt("annotated text missing from the cache")
     env = make_environment(_shared["config"])
-    for plan, key, context, shown, data in todo:
-        written = staged.write(render_page(env, _shared["config"], plan, html[bodies[plan.body]] if plan.body else "",
-                                           data))
-        done.append((plan.path, key, context, shown, written))
+    cache = Cache(_shared["cache"])  # a connection of this process's own, opened if needed
+    done: list[tuple[str, str, str, str, bool]] = []
+    try:
+        for start in range(0, len(plans), 256):  # a batch at a time: the data of the pages waiting is kept
+            todo: list[tuple[PagePlan, str, str, str, dict[str, Any] | None]] = []
+            for plan in plans[start:start + 256]:
+                body = bodies[plan.body] if plan.body else ""
+                last = old.get(plan.path)
+                data = None
+                if same and last is not None and (not changed or changed.isdisjoint(last[2].split())):
+                    context, shown = last[1], last[2]
+                else:
+                    data = plan.data()
+                    context, shown = page_key.context(plan, data)
+                key = page_key.key(context, body)
+                if last is not None and last[0] == key and staged.link(plan.path):
+                    done.append((plan.path, key, context, shown, False))
+                else:
+                    todo.append((plan, key, context, shown, data))
+            html: dict[str, str] = _shared["html"]
+            wanted = [bodies[plan.body] for plan, *_ in todo if plan.body and bodies[plan.body] not in html]
+            if wanted:
+                html = {**html, **{k: v.decode() for k, v in cache.get("html", wanted).items()}}
+                if not set(wanted) <= html.keys():
+                    raise CacheCorrupt("annotated text missing from the cache")
+            for plan, key, context, shown, data in todo:
+                page = render_page(env, _shared["config"], plan, html[bodies[plan.body]] if plan.body else "", data)
+                done.append((plan.path, key, context, shown, staged.write(page)))
+    finally:
+        cache.close()
     return done, sum(staged.write(page) for page in _shared["files"][part::_shared["parts"]])
 
 
