@@ -48,7 +48,7 @@ from .index import (
     related_objects,
 )
 from .load import load_content, parse_file
-from .model import Annotated, Article, Config, Document, Entity
+from .model import Article, Config, Document, Entity
 from .names import NameTable
 from .render import (
     Page,
@@ -146,7 +146,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     warnings = tuple(d for d in found.diagnostics if d.level != "error")
     if errors:
         raise BuildFailed(errors, warnings)
-    articles, entities, keys, fresh, index = found.articles, found.entities, found.keys, found.fresh, found.index
+    articles, entities, keys, index = found.articles, found.entities, found.keys, found.index
 
     search, blocks = _search(found, cache, jobs)
     lap("search")
@@ -160,7 +160,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     _shared.update(config=config, plans=plans, parts=jobs, base=base, cards=found.cards,
                    old=last_pages.get("pages", {}) if live else {}, same_site=same,
                    changed={i for i, card in entity_cards.items() if last_pages["entities"].get(i) != card} if same else set(),
-                   html={keys[i]: a.html for i, a in fresh.items()},
+                   html=found.html,
                    bodies={**{("articles", a.slug): k for a, k in zip(articles, keys)},
                            **{("entities", e.id): k for e, k in zip(entities, keys[len(articles):])}},
                    files=[*static_files(config), *search])
@@ -220,13 +220,15 @@ class _Analysis:
     entities: list[Entity]
     keys: list[str]
     """Annotation key of each document: articles, then entities."""
-    fresh: dict[int, Annotated]
-    """Documents annotated in this run (with their HTML), by position."""
+    html: dict[str, str]
+    """HTML of the documents annotated in this run, by annotation key, when there is no
+    cache to keep it in (else the workers that render read it from there)."""
     index: SiteIndex
     diagnostics: list[Diagnostic]
     """Every error and warning, by file and line."""
     words: dict[str, tuple[str, str]]
-    """Word counts and opening words of the articles annotated in this run, by annotation key."""
+    """Word counts and opening words of the articles annotated in this run, by annotation key,
+    when there is no cache to keep them in."""
     cards: dict[int, str]
     """Each article's and entity's card (see ``_card``), by id()."""
     site: str
@@ -264,13 +266,13 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
                    docs=[(files.document(docs[i][0]), *docs[i][1:], keys[i]) for i in todo])
     chunks = [(start, min(start + 64, len(todo))) for start in range(0, len(todo), 64)]
     results = dict(zip(todo, (r for share in _map(_annotate, chunks, jobs) for r in share)))
-    fresh = {i: a for i, (a, _) in results.items()}
-    counted = {keys[i]: w for i, (_, w) in results.items() if w is not None}
+    html = {keys[i]: text for i, (_, _, text, _) in results.items() if text is not None}
+    counted = {keys[i]: w for i, (*_, w) in results.items() if w is not None}
     _shared["docs"] = []
     files.bodies.clear()
     files.save()
     done: list[tuple[Mentioned, tuple[Diagnostic, ...]]] = [
-        (mentioned(fresh[i]), fresh[i].diagnostics) if i in fresh else known[keys[i]] for i in range(len(docs))]
+        results[i][:2] if i in results else known[keys[i]] for i in range(len(docs))]
     lap("annotate")
 
     for _, found in done:
@@ -284,7 +286,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     cards = {id(item): _card(item) for item in documents}
     site = _digest(salt, *(cards[id(item)] for item in articles), *(repr(m) for m, _ in done[:len(articles)]))
     lap("index")
-    return _Analysis(articles, entities, keys, fresh, index, diagnostics, counted, cards, site)
+    return _Analysis(articles, entities, keys, html, index, diagnostics, counted, cards, site)
 
 
 def check(root: Path, jobs: int | None = None, progress: Callable[[str], None] = lambda stage: None
@@ -304,7 +306,7 @@ def check(root: Path, jobs: int | None = None, progress: Callable[[str], None] =
             cache = Cache(None)
             found = _analyse(config, cache, jobs, progress)
             html = {}
-        html.update({found.keys[i]: a.html for i, a in found.fresh.items()})
+        html.update(found.html)
         pages = {plan.path for plan in plan_site(found.index, config)} | {p.path for p in static_files(config)}
         documents = [*((f"articles/{a.slug}.html", a.doc) for a in found.articles),
                      *((f"entities/{e.id}.html", e.doc) for e in found.entities)]
@@ -514,9 +516,12 @@ class PageKeys:
         return _digest(self.base, body, context)
 
 
-def _annotate(chunk: tuple[int, int]) -> list[tuple[Annotated, Any]]:
+def _annotate(chunk: tuple[int, int]
+              ) -> list[tuple[Mentioned, tuple[Diagnostic, ...], str | None, tuple[str, str] | None]]:
     """Annotate some documents, and count the words of articles for search; remember the
-    results (each worker writes its own)."""
+    results (each worker writes its own). Hands back what the index needs of each, and its
+    HTML and word counts only if there is no cache to keep them in: at 10,000 articles they
+    are 130 MB that the parent would hold, and pickle twice, for nothing."""
     docs = _shared["docs"][chunk[0]:chunk[1]]
     done = [annotate(doc, _shared["names"], link_all=_shared["link_all"], href_prefix=prefix, exclude=exclude,
                      allow_raw_html=_shared["raw"]) for doc, prefix, exclude, _ in docs]
@@ -528,7 +533,9 @@ def _annotate(chunk: tuple[int, int]) -> list[tuple[Annotated, Any]]:
         cache.put("words", ((key, pickle.dumps(w)) for (*_, key), w in zip(docs, counted) if w is not None))
     finally:
         cache.close()
-    return list(zip(done, counted))
+    keep = cache.folder is not None
+    return [(mentioned(a), a.diagnostics, None if keep else a.html, None if keep else w)
+            for a, w in zip(done, counted)]
 
 
 def suggest(root: Path, jobs: int | None = None) -> list[Candidate]:
