@@ -24,7 +24,7 @@ DENSE = 50
 scored as dense vectors (see rank_related)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Appearance:
     """One article that mentions an entity."""
 
@@ -35,7 +35,7 @@ class Appearance:
     """The sentence of the first mention."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Related:
     """An article related to another by the entities both mention."""
 
