@@ -1,5 +1,5 @@
 """``python -m site_builder`` is the ``site-builder`` command."""
 
-from .cli import main
+from .cli import run
 
-raise SystemExit(main())
+run()

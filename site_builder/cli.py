@@ -138,7 +138,17 @@ class _Progress:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def run() -> None:
+    """The ``site-builder`` command: ``main``, then exit at once, without freeing one by one
+    the millions of objects a build leaves (a quarter of a second at 10,000 articles)."""
+    code = main(release=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def main(argv: list[str] | None = None, release: bool = True) -> int:
+    """The command line; ``release=False`` when the process exits right after (see build)."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "new":
@@ -170,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     progress = _Progress()
     try:
-        result = build(args.project, args.out, jobs=args.jobs, progress=progress, cache=not args.clean)
+        result = build(args.project, args.out, jobs=args.jobs, progress=progress, cache=not args.clean,
+                       release=release)
     except BuildFailed as failed:
         progress.clear()
         for diagnostic in (*failed.warnings, *failed.errors):

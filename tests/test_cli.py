@@ -72,3 +72,19 @@ def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixtur
     assert exited.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: site-builder") and len(out.splitlines()) > 5
+
+
+def test_the_command_exits_with_mains_code_and_all_its_output(tmp_path: Path) -> None:
+    """The command leaves at once after a build (os._exit): what it printed must still
+    arrive, through a pipe too, and its exit code must be main's."""
+    project = example(tmp_path)
+    ok = subprocess.run([sys.executable, "-m", "site_builder", "build", str(project)],
+                        capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0 and ok.stdout.endswith(f" unchanged, in {ok.stdout.split(' in ')[1]}")
+    assert ok.stdout.count("\n") == 1 and ok.stderr == ""
+    (project / "content" / "articles" / "bad.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
+    failed = subprocess.run([sys.executable, "-m", "site_builder", "build", str(project)],
+                            capture_output=True, text=True, timeout=300)
+    assert failed.returncode == 1 and failed.stdout == ""
+    assert "bad.md:2: error: invalid front matter" in failed.stderr
+    assert failed.stderr.rstrip().endswith("the previous site was left as it was")
