@@ -190,7 +190,9 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
 def _working(release: bool = True) -> Iterator[None]:
     """Around a build or a check: no cyclic garbage collection (a build makes millions of
     small objects and no cycles worth collecting: the collector would only rescan them,
-    again and again), and the workers' shared state cleared after (if ``release``)."""
+    again and again), and the workers' shared state cleared after. Without ``release``,
+    both stay as they are, for a process about to exit: collection enabled again would
+    soon scan everything the build left (0.3 s at 10,000 articles)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -198,8 +200,8 @@ def _working(release: bool = True) -> Iterator[None]:
     finally:
         if release:
             _shared.clear()
-        if enabled:
-            gc.enable()
+            if enabled:
+                gc.enable()
 
 
 def _settings(root: Path, jobs: int | None) -> tuple[Config, int]:
