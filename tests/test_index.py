@@ -143,13 +143,13 @@ def test_candidates_per_article_do_not_grow_with_the_number_of_articles(monkeypa
     for total in (500, 2000):
         items = corpus_with_a_very_common_entity(total)
         ordered = tuple(a for a, _ in items)
-        mentioned = {a.slug: {m.entity_id for m in ann.mentions} for a, ann in items}
-        ranker = RelatedRanker(ordered, mentioned)
+        sets = {a.slug: {m.entity_id for m in ann.mentions} for a, ann in items}
+        ranker = RelatedRanker(ordered, sets)
         sizes = []
         for i, a in enumerate(ordered):
             candidates = ranker.candidates(i)
             assert i not in candidates
-            assert len(candidates) <= len(mentioned[a.slug]) * 20
+            assert len(candidates) <= len(sets[a.slug]) * 20
             sizes.append(len(candidates))
         largest.append(max(sizes))
     assert largest[1] <= 6 * 20 < 2000 * 0.8  # at most 6 entities an article, whatever the total
