@@ -3,7 +3,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from site_builder.index import build_index, mentioned
+import pytest
+
+from site_builder.index import RelatedRanker, build_index, mentioned
 from site_builder.model import Annotated, Article, Document, Mention
 
 from .conftest import entity
@@ -58,9 +60,9 @@ def test_related_matches_brute_force_with_a_very_common_entity() -> None:
     import math
     import random
 
-    from site_builder.index import COMMON
+    from site_builder.index import CANDIDATE_CAP
     rng = random.Random(7)
-    total = COMMON * 3
+    total = 600
     items = []
     for n in range(total):
         mentions = ["everywhere"] if rng.random() < 0.8 else []
@@ -73,7 +75,7 @@ def test_related_matches_brute_force_with_a_very_common_entity() -> None:
     for ids in sets.values():
         for e in ids:
             df[e] = df.get(e, 0) + 1
-    assert df["everywhere"] > COMMON
+    assert 200 < df["everywhere"] <= CANDIDATE_CAP  # in 80% of the articles, yet no candidate is left out
     idf = {e: math.log((total + 1) / n) for e, n in df.items()}
     place = {a.slug: n for n, a in enumerate(index.articles)}
     for slug, ids in sets.items():
@@ -82,3 +84,72 @@ def test_related_matches_brute_force_with_a_very_common_entity() -> None:
                        for s, other in sets.items() if s != slug and ids & other)[:5]
         got = index.related[slug]
         assert [(r.article.slug, r.score) for r in got] == [(s, round(-score, 4)) for score, _, s in brute], slug
+
+
+def corpus_with_a_very_common_entity(total: int, seed: int = 7) -> list[tuple[Article, Annotated]]:
+    """``total`` articles: one entity in about 80% of them, a few dozen mid ones, and rare ones."""
+    import random
+    rng = random.Random(seed)
+    items = []
+    for n in range(total):
+        mentions = ["everywhere"] if rng.random() < 0.8 else []
+        mentions += [f"e{rng.randrange(30)}" for _ in range(rng.randrange(1, 4))]
+        mentions += [f"rare{rng.randrange(total)}" for _ in range(2)]
+        items.append(article(f"a{n:04d}", f"2020-01-{1 + n % 28:02d}", *mentions))
+    return items
+
+
+def brute_force_related(order: list[str], sets: dict[str, set[str]], cap: int
+                        ) -> dict[str, list[tuple[str, float, tuple[str, ...]]]]:
+    """The capped ranking, pair by pair: candidates are every article of an entity in at
+    most ``cap`` articles and the first ``cap`` (in ``order``) of any other; each is scored
+    by the idf of everything it shares; best first, ties to the earlier."""
+    import math
+    postings: dict[str, list[str]] = {}
+    for slug in order:
+        for e in sets[slug]:
+            postings.setdefault(e, []).append(slug)
+    idf = {e: math.log((len(order) + 1) / len(p)) for e, p in postings.items()}
+    place = {s: n for n, s in enumerate(order)}
+    result = {}
+    for slug in order:
+        candidates = {s for e in sets[slug] for s in postings[e][:cap]} - {slug}
+        scored = sorted((-round(sum(idf[e] for e in sets[slug] & sets[s]), 9), place[s], s) for s in candidates)
+        result[slug] = [(s, round(-score, 4), tuple(sorted(sets[slug] & sets[s], key=lambda e: (len(postings[e]), e))))
+                        for score, _, s in scored[:5]]
+    return result
+
+
+def test_related_with_a_capped_entity_matches_brute_force(monkeypatch: pytest.MonkeyPatch) -> None:
+    from site_builder import index as index_module
+    monkeypatch.setattr(index_module, "CANDIDATE_CAP", 5)
+    items = corpus_with_a_very_common_entity(300)
+    index = index_of(*items)
+    sets = {a.slug: {m.entity_id for m in ann.mentions} for a, ann in items}
+    order = [a.slug for a in index.articles]
+    expected = brute_force_related(order, sets, cap=5)
+    for slug in order:
+        got = [(r.article.slug, r.score, r.shared) for r in index.related[slug]]
+        assert got == expected[slug], slug
+    # the cap did leave out some better, older articles: the test compares something
+    exact = brute_force_related(order, sets, cap=len(order))
+    assert sum(expected[s] != exact[s] for s in order) > 30
+
+
+def test_candidates_per_article_do_not_grow_with_the_number_of_articles(monkeypatch: pytest.MonkeyPatch) -> None:
+    from site_builder import index as index_module
+    monkeypatch.setattr(index_module, "CANDIDATE_CAP", 20)
+    largest = []
+    for total in (500, 2000):
+        items = corpus_with_a_very_common_entity(total)
+        ordered = tuple(a for a, _ in items)
+        sets = {a.slug: {m.entity_id for m in ann.mentions} for a, ann in items}
+        ranker = RelatedRanker(ordered, sets)
+        sizes = []
+        for i, a in enumerate(ordered):
+            candidates = ranker.candidates(i)
+            assert i not in candidates
+            assert len(candidates) <= len(sets[a.slug]) * 20
+            sizes.append(len(candidates))
+        largest.append(max(sizes))
+    assert largest[1] <= 6 * 20 < 2000 * 0.8  # at most 6 entities an article, whatever the total
