@@ -532,16 +532,16 @@ def _annotate(chunk: tuple[int, int]
     done = [annotate(doc, _shared["names"], link_all=_shared["link_all"], href_prefix=prefix, exclude=exclude,
                      allow_raw_html=_shared["raw"]) for doc, prefix, exclude, _ in docs]
     counted = [words(a.html) if exclude is None else None for (_, _, exclude, _), a in zip(docs, done)]
+    summaries = [mentioned(a) for a in done]
     cache = Cache(_shared["cache"])
     try:
-        cache.put("annotated", ((key, pickle.dumps((mentioned(a), a.diagnostics))) for (*_, key), a in zip(docs, done)))
+        cache.put("annotated", ((key, pickle.dumps((m, a.diagnostics))) for (*_, key), m, a in zip(docs, summaries, done)))
         cache.put("html", ((key, a.html.encode()) for (*_, key), a in zip(docs, done)))
         cache.put("words", ((key, pickle.dumps(w)) for (*_, key), w in zip(docs, counted) if w is not None))
     finally:
         cache.close()
     keep = cache.folder is not None
-    return [(mentioned(a), a.diagnostics, None if keep else a.html, None if keep else w)
-            for a, w in zip(done, counted)]
+    return [(m, a.diagnostics, None if keep else a.html, None if keep else w) for m, a, w in zip(summaries, done, counted)]
 
 
 def suggest(root: Path, jobs: int | None = None) -> list[Candidate]:
