@@ -151,8 +151,8 @@ def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Collecti
     result = {}
     for entity_id, counter in together.items():
         del counter[entity_id]
-        best = heapq.nlargest(COOCCURRING_LIMIT, counter.items(), key=lambda kv: (kv[1], df[kv[0]]))
-        result[entity_id] = tuple(sorted(best, key=lambda kv: (-kv[1], -df[kv[0]], kv[0])))
+        result[entity_id] = tuple(heapq.nsmallest(COOCCURRING_LIMIT, counter.items(),
+                                                  key=lambda kv: (-kv[1], -df[kv[0]], kv[0])))
     return result
 
 
