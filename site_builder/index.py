@@ -139,8 +139,9 @@ def link_articles(articles: tuple[Article, ...], mentioned: Mapping[str, Collect
 
 def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]
                  ) -> dict[str, tuple[tuple[str, int], ...]]:
-    """entity id -> the entities sharing the most articles with it; ties go to the
-    entity in more articles, then by id."""
+    """entity id -> the entities sharing the most articles with it; ties go to the entity
+    in more articles, then by id (not to the one met first: the order of mentions is not
+    in the key under which the pipeline keeps this, so the result must not depend on it)."""
     together: dict[str, Counter[str]] = defaultdict(Counter)
     df = Counter[str]()
     for article in articles:
