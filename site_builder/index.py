@@ -77,7 +77,7 @@ def newest_first(article: Article) -> tuple[bool, int, str, str]:
 
 Links = tuple[dict[str, tuple[Related, ...]], dict[str, tuple[tuple[str, int], ...]]]
 """(related articles, co-occurring entities): see link_articles."""
-Linker = Callable[[tuple[Article, ...], Mapping[str, Collection[str]]], Links]
+Linker = Callable[[tuple[Article, ...], Mapping[str, Mapping[str, int]]], Links]
 
 
 Mentioned = tuple[tuple[str, int, str], ...]
@@ -117,7 +117,7 @@ def build_index(articles: list[Article], entities: list[Entity], mentions: Mappi
             if credited is not None:
                 bylines.setdefault(article.slug, {})[role] = credited
                 credits[credited].append((article, role))
-    related, cooccurring = (link or link_articles)(ordered, {a.slug: [e for e, _, _ in mentions[a.slug]]
+    related, cooccurring = (link or link_articles)(ordered, {a.slug: {e: n for e, n, _ in mentions[a.slug]}
                                                              for a in ordered})
     return SiteIndex(
         articles=ordered,
@@ -131,29 +131,31 @@ def build_index(articles: list[Article], entities: list[Entity], mentions: Mappi
     )
 
 
-def link_articles(articles: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]) -> Links:
-    """Related articles and co-occurring entities: the part of the index that depends
-    only on the order of the articles and on which entities each one mentions."""
+def link_articles(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[str, int]]) -> Links:
+    """Related articles and co-occurring entities: the part of the index that depends only
+    on the order of the articles and on which entities each one mentions, how often."""
     return rank_related(articles, mentioned), cooccurrence(articles, mentioned)
 
 
-def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]
+def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[str, int]]
                  ) -> dict[str, tuple[tuple[str, int], ...]]:
-    """entity id -> the entities sharing the most articles with it; ties go to the entity
-    in more articles, then by id (not to the one met first: the order of mentions is not
-    in the key under which the pipeline keeps this, so the result must not depend on it)."""
+    """entity id -> the entities sharing the most articles with it (``mentioned``: each
+    article's entities and their mentions); ties go to the entity in more articles, then to
+    the one mentioned more often in all, then by id (never to the first met: the result
+    depends on what the articles mention, not on the order of their mentions)."""
     together: dict[str, Counter[str]] = defaultdict(Counter)
-    df = Counter[str]()
+    df, total = Counter[str](), Counter[str]()
     for article in articles:
-        ids = tuple(mentioned[article.slug])
-        df.update(ids)
-        for entity_id in ids:
-            together[entity_id].update(ids)
+        counts = mentioned[article.slug]
+        df.update(counts.keys())
+        total.update(counts)
+        for entity_id in counts:
+            together[entity_id].update(counts.keys())
     result = {}
     for entity_id, counter in together.items():
         del counter[entity_id]
         result[entity_id] = tuple(heapq.nsmallest(COOCCURRING_LIMIT, counter.items(),
-                                                  key=lambda kv: (-kv[1], -df[kv[0]], kv[0])))
+                                                  key=lambda kv: (-kv[1], -df[kv[0]], -total[kv[0]], kv[0])))
     return result
 
 

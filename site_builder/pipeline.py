@@ -24,7 +24,7 @@ import os
 import pickle
 import sys
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -436,31 +436,37 @@ class _Files:
 
 class _Links:
     """The index stage's link_articles, run by the workers (co-occurrence in one, related
-    articles in slices), remembering its last result: that depends only on the order of
-    the articles and on which entities each one mentions."""
+    articles in slices), remembering its last results: related articles depend only on the
+    order of the articles and on which entities each one mentions, co-occurrence also on
+    how often (so an edit that changes only counts ranks nothing again)."""
 
     def __init__(self, cache: Cache, jobs: int) -> None:
         self.cache, self.jobs = cache, jobs
 
-    def __call__(self, ordered: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]) -> Links:
-        key = _digest(*(f"{a.slug}\0{','.join(sorted(mentioned[a.slug]))}" for a in ordered))
-        found = self.cache.get("links", [key])
-        if key in found:  # the ranker's arrays are not even built
-            ranked, cooccurring = pickle.loads(found[key])
-        else:
-            _shared["ranker"] = RelatedRanker(ordered, mentioned)
+    def __call__(self, ordered: tuple[Article, ...], mentioned: Mapping[str, Mapping[str, int]]) -> Links:
+        keys = {"links": _digest(*(f"{a.slug}\0{','.join(sorted(mentioned[a.slug]))}" for a in ordered)),
+                "cooccurring": _digest(*(f"{a.slug}\0{sorted(mentioned[a.slug].items())}" for a in ordered))}
+        found = {ns: pickle.loads(v) for ns, key in keys.items() for v in self.cache.get(ns, [key]).values()}
+        missing = [ns for ns in keys if ns not in found]
+        if missing:  # else the ranker's arrays are not even built
+            _shared.update(ranker=RelatedRanker(ordered, mentioned), mentioned=mentioned)
             step = max(1, -(-len(ordered) // (self.jobs * 4)))
-            parts = _map(_link, [None, *((i, min(i + step, len(ordered))) for i in range(0, len(ordered), step))],
-                         self.jobs)
-            cooccurring, ranked = parts[0], [r for part in parts[1:] for r in part]
-            self.cache.put("links", [(key, pickle.dumps((ranked, cooccurring)))], drop=self.cache.keys("links"))
-        return related_objects(ordered, ranked), cooccurring
+            parts = ([None] if "cooccurring" not in found else []) + (
+                [(i, min(i + step, len(ordered))) for i in range(0, len(ordered), step)] if "links" not in found else [])
+            done = _map(_link, parts, self.jobs)
+            if "cooccurring" not in found:
+                found["cooccurring"] = done.pop(0)
+            if "links" not in found:
+                found["links"] = [r for part in done for r in part]
+            for ns in missing:
+                self.cache.put(ns, [(keys[ns], pickle.dumps(found[ns]))], drop=self.cache.keys(ns) - {keys[ns]})
+        return related_objects(ordered, found["links"]), found["cooccurring"]
 
 
 def _link(part: tuple[int, int] | None) -> Any:
     """One worker's share of link_articles: co-occurrence (None), or related articles of a slice."""
     ranker: RelatedRanker = _shared["ranker"]
-    return cooccurrence(ranker.articles, ranker.mentioned) if part is None else ranker.rank(*part)
+    return cooccurrence(ranker.articles, _shared["mentioned"]) if part is None else ranker.rank(*part)
 
 
 def _card(item: Article | Entity) -> str:

@@ -159,7 +159,7 @@ def test_the_cache_keeps_only_current_entries(tmp_path: Path) -> None:
     with sqlite3.connect(project / CACHE / "cache.sqlite") as conn:
         counts = dict(conn.execute("SELECT ns, count(*) FROM entries GROUP BY ns").fetchall())
     assert counts["annotated"] == counts["html"] == documents
-    assert counts["links"] == counts["files"] == counts["pages"] == 1  # each kept whole
+    assert counts["links"] == counts["cooccurring"] == counts["files"] == counts["pages"] == 1  # each kept whole
     store = Cache(project / CACHE)
     try:
         files, pages = _load(store, "files"), _load(store, "pages")
