@@ -448,8 +448,9 @@ class _Links:
                 "cooccurring": _digest(*(f"{a.slug}\0{sorted(mentioned[a.slug].items())}" for a in ordered))}
         found = {ns: pickle.loads(v) for ns, key in keys.items() for v in self.cache.get(ns, [key]).values()}
         missing = [ns for ns in keys if ns not in found]
-        if missing:  # else the ranker's arrays are not even built
-            _shared.update(ranker=RelatedRanker(ordered, mentioned), mentioned=mentioned)
+        if missing:
+            _shared.update(ordered=ordered, mentioned=mentioned,  # the ranker's arrays only if it is to rank
+                           ranker=RelatedRanker(ordered, mentioned) if "links" in missing else None)
             step = max(1, -(-len(ordered) // (self.jobs * 4)))
             parts = ([None] if "cooccurring" not in found else []) + (
                 [(i, min(i + step, len(ordered))) for i in range(0, len(ordered), step)] if "links" not in found else [])
@@ -465,8 +466,7 @@ class _Links:
 
 def _link(part: tuple[int, int] | None) -> Any:
     """One worker's share of link_articles: co-occurrence (None), or related articles of a slice."""
-    ranker: RelatedRanker = _shared["ranker"]
-    return cooccurrence(ranker.articles, _shared["mentioned"]) if part is None else ranker.rank(*part)
+    return cooccurrence(_shared["ordered"], _shared["mentioned"]) if part is None else _shared["ranker"].rank(*part)
 
 
 def _card(item: Article | Entity) -> str:
