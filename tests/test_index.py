@@ -68,17 +68,10 @@ def test_cooccurrence_ties_go_to_the_entity_mentioned_more_then_by_id() -> None:
 
 def test_related_matches_brute_force_with_a_very_common_entity() -> None:
     import math
-    import random
 
     from site_builder.index import CANDIDATE_CAP
-    rng = random.Random(7)
     total = 600
-    items = []
-    for n in range(total):
-        mentions = ["everywhere"] if rng.random() < 0.8 else []
-        mentions += [f"e{rng.randrange(60)}" for _ in range(rng.randrange(1, 4))]
-        mentions += [f"rare{rng.randrange(400)}" for _ in range(2)]
-        items.append(article(f"a{n:04d}", f"2020-01-{1 + n % 28:02d}", *mentions))
+    items = corpus_with_a_very_common_entity(total, mid=60, rare=400)
     index = index_of(*items)
     sets = {a.slug: {m.entity_id for m in ann.mentions} for a, ann in items}
     df: dict[str, int] = {}
@@ -96,15 +89,17 @@ def test_related_matches_brute_force_with_a_very_common_entity() -> None:
         assert [(r.article.slug, r.score) for r in got] == [(s, round(-score, 4)) for score, _, s in brute], slug
 
 
-def corpus_with_a_very_common_entity(total: int, seed: int = 7) -> list[tuple[Article, Annotated]]:
-    """``total`` articles: one entity in about 80% of them, a few dozen mid ones, and rare ones."""
+def corpus_with_a_very_common_entity(total: int, seed: int = 7, mid: int = 30, rare: int | None = None
+                                     ) -> list[tuple[Article, Annotated]]:
+    """``total`` articles: one entity in about 80% of them, ``mid`` mid ones, and rare ones
+    (``rare`` of them, default ``total``)."""
     import random
     rng = random.Random(seed)
     items = []
     for n in range(total):
         mentions = ["everywhere"] if rng.random() < 0.8 else []
-        mentions += [f"e{rng.randrange(30)}" for _ in range(rng.randrange(1, 4))]
-        mentions += [f"rare{rng.randrange(total)}" for _ in range(2)]
+        mentions += [f"e{rng.randrange(mid)}" for _ in range(rng.randrange(1, 4))]
+        mentions += [f"rare{rng.randrange(rare or total)}" for _ in range(2)]
         items.append(article(f"a{n:04d}", f"2020-01-{1 + n % 28:02d}", *mentions))
     return items
 
