@@ -234,11 +234,19 @@ def _load_all(folder: Path, load: Callable[[Path, list[Diagnostic]], Any], key: 
     return items
 
 
+def load_articles(content_dir: Path, diagnostics: list[Diagnostic], parse: Parse = parse_file) -> list[Article]:
+    """Every article under ``content_dir/articles``; problems go to ``diagnostics``."""
+    return _load_all(content_dir / "articles", load_article, lambda a: a.slug, "articles have the slug",
+                     diagnostics, parse)
+
+
+def load_entities(content_dir: Path, diagnostics: list[Diagnostic], parse: Parse = parse_file) -> list[Entity]:
+    """Every entity under ``content_dir/entities``; problems go to ``diagnostics``."""
+    return _load_all(content_dir / "entities", load_entity, lambda e: e.id, "entities have the id",
+                     diagnostics, parse)
+
+
 def load_content(content_dir: Path, diagnostics: list[Diagnostic],
                  parse: Parse = parse_file) -> tuple[list[Article], list[Entity]]:
     """Every article and entity under ``content_dir``; problems go to ``diagnostics``."""
-    articles = _load_all(content_dir / "articles", load_article, lambda a: a.slug, "articles have the slug",
-                         diagnostics, parse)
-    entities = _load_all(content_dir / "entities", load_entity, lambda e: e.id, "entities have the id",
-                         diagnostics, parse)
-    return articles, entities
+    return load_articles(content_dir, diagnostics, parse), load_entities(content_dir, diagnostics, parse)

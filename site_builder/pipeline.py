@@ -47,7 +47,14 @@ from .index import (
     mentioned,
     related_objects,
 )
-from .load import load_content, parse_file
+from .load import (
+    load_article,
+    load_articles,
+    load_content,
+    load_entities,
+    markdown_files,
+    parse_file,
+)
 from .model import Article, Config, Document, Entity
 from .names import NameTable
 from .render import (
@@ -69,6 +76,9 @@ _shared: dict[str, Any] = {}
 """What worker processes need, set before they fork so that nothing is pickled to them."""
 CACHE = ".site-cache"
 """The build cache's folder, beside site.toml."""
+_Annotation = tuple[Mentioned, tuple[Diagnostic, ...], str | None, tuple[str, str] | None]
+"""What annotating a document hands back: what the index needs of it, its diagnostics, and its
+HTML and word counts only if there is no cache to keep them in."""
 
 
 @dataclass(frozen=True)
@@ -252,33 +262,40 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
         cache.set_info("code", _code())
     progress("loading content")
     files = _Files(cache)
-    articles, entities = load_content(config.content_dir, diagnostics, files.parse)
-    if config.discover:
+    fresh: dict[str, _Annotation] = {}
+    if config.discover:  # the entities depend on the articles: read those first
+        articles, entities = load_content(config.content_dir, diagnostics, files.parse)
         have = {e.id for e in entities}
         drafts = draft_entities(_candidates(config, articles, entities, cache, jobs, files), config.content_dir)
         entities += [e for e in drafts if e.id not in have]
-    names = NameTable(entities)
+    else:
+        entities = load_entities(config.content_dir, diagnostics, files.parse)
+    names, salt = NameTable(entities), _salt(config, entities)
+    _shared.update(names=names, link_all=config.link == "all", raw=config.allow_raw_html, cache=cache.folder,
+                   salt=salt)
+    if not config.discover:  # new and changed articles are read by the workers that annotate them
+        found = markdown_files(config.content_dir / "articles")
+        paths = files.stale(found)
+        progress(f"reading and annotating {len(paths)} of {len(found)} article files")
+        fresh = _read_articles(files, paths, salt, jobs)
+        articles = load_articles(config.content_dir, diagnostics, files.parse)
     diagnostics += names.warnings
     lap("load")
 
     docs = [*((a.doc, "../entities/", None) for a in articles), *((e.doc, "", e.id) for e in entities)]
-    salt = _digest(_code(), config.link, str(config.allow_raw_html), *(repr((e.id, e.name, e.type, e.aliases, e.short_names, e.match_case))
-                                           for e in entities))
-    keys = [_digest(salt, prefix, exclude or "", files.digests.get(doc.path) or repr(doc)) for doc, prefix, exclude in docs]
-    known = {k: pickle.loads(v) for k, v in cache.get("annotated", keys).items()}
-    todo = [i for i, k in enumerate(keys) if k not in known]
+    keys = [_key(salt, prefix, exclude, files.digests.get(doc.path) or repr(doc)) for doc, prefix, exclude in docs]
+    known = {k: pickle.loads(v) for k, v in cache.get("annotated", [k for k in keys if k not in fresh]).items()}
+    todo = [i for i, k in enumerate(keys) if k not in known and k not in fresh]
     progress(f"annotating {len(todo)} of {len(docs)} documents")
-    _shared.update(names=names, link_all=config.link == "all", raw=config.allow_raw_html, cache=cache.folder,
-                   docs=[(files.document(docs[i][0]), *docs[i][1:], keys[i]) for i in todo])
+    _shared.update(docs=[(files.document(docs[i][0]), *docs[i][1:], keys[i]) for i in todo])
     chunks = [(start, min(start + 64, len(todo))) for start in range(0, len(todo), 64)]
-    results = dict(zip(todo, (r for share in _map(_annotate, chunks, jobs) for r in share)))
-    html = {keys[i]: text for i, (_, _, text, _) in results.items() if text is not None}
-    counted = {keys[i]: w for i, (*_, w) in results.items() if w is not None}
+    fresh.update(zip((keys[i] for i in todo), (r for share in _map(_annotate, chunks, jobs) for r in share)))
+    html = {k: text for k, (_, _, text, _) in fresh.items() if text is not None}
+    counted = {k: w for k, (*_, w) in fresh.items() if w is not None}
     _shared["docs"] = []
     files.bodies.clear()
     files.save()
-    done: list[tuple[Mentioned, tuple[Diagnostic, ...]]] = [
-        results[i][:2] if i in results else known[keys[i]] for i in range(len(docs))]
+    done: list[tuple[Mentioned, tuple[Diagnostic, ...]]] = [fresh[k][:2] if k in fresh else known[k] for k in keys]
     lap("annotate")
 
     for _, found in done:
@@ -397,26 +414,36 @@ class _Files:
         self.new: dict[str, tuple[Any, ...]] = {}
         self.loaders: dict[Path, Callable[[Path, list[Diagnostic]], Any]] = {}
         self.bodies: dict[Path, Document] = {}
+        self.stats: dict[Path, tuple[int, ...] | None] = {}
 
     def parse(self, path: Path, load: Callable[[Path, list[Diagnostic]], Any]) -> tuple[Any, list[Diagnostic]]:
-        try:
-            info = path.stat()
-        except OSError:  # a dangling link or a loop of links: parse_file says what is wrong
+        stat = self.stats.pop(path, None) or _stat(path)
+        if stat is None:  # a dangling link or a loop of links: parse_file says what is wrong
             return parse_file(path, load)
-        stat = (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
         entry = self.known.get(str(path))
         if entry is None or entry[0] != stat:
-            item, found = parse_file(path, load)
-            doc = getattr(item, "doc", None)
-            digest = _digest(str(doc.path), str(doc.body_line), doc.body) if doc is not None else ""
-            kept = dataclasses.replace(item, doc=dataclasses.replace(doc, body="")) if doc is not None else None
-            entry = self.new[str(path)] = (stat, digest, kept, found)
+            entry, doc = _entry(path, stat, load)
+            self.new[str(path)] = entry
             if doc is not None:
                 self.bodies[path] = doc
         self.loaders[path] = load
         if entry[1]:
             self.digests[path] = entry[1]
         return entry[2], list(entry[3])
+
+    def stale(self, paths: list[Path]) -> list[Path]:
+        """Those of ``paths`` that are new or changed since they were last read."""
+        found = []
+        for path in paths:
+            stat = self.stats[path] = _stat(path)
+            entry = self.known.get(str(path))
+            if stat is not None and (entry is None or entry[0] != stat):
+                found.append(path)
+        return found
+
+    def add(self, path: Path, entry: tuple[Any, ...]) -> None:
+        """Remember a file read elsewhere (by a worker)."""
+        self.known[str(path)] = self.new[str(path)] = entry
 
     def document(self, doc: Document) -> Document:
         """``doc`` with its body: the one read in this build (once), else read again."""
@@ -432,6 +459,72 @@ class _Files:
     def save(self) -> None:
         """Remember the files read in this build (and only those)."""
         _store(self.cache, "files", {str(p): self.new.get(str(p)) or self.known[str(p)] for p in self.loaders})
+
+
+def _stat(path: Path) -> tuple[int, ...] | None:
+    """What tells a file changed (None if it cannot be read)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino
+
+
+def _entry(path: Path, stat: tuple[int, ...], load: Callable[[Path, list[Diagnostic]], Any]
+           ) -> tuple[tuple[Any, ...], Document | None]:
+    """Parse a file into what ``_Files`` remembers of it (its stat, a digest of its document,
+    the item without its body, the diagnostics), and the document with its body."""
+    item, found = parse_file(path, load)
+    doc = getattr(item, "doc", None)
+    if doc is None:
+        return (stat, "", item, found), None
+    digest = _digest(str(doc.path), str(doc.body_line), doc.body)
+    return (stat, digest, dataclasses.replace(item, doc=dataclasses.replace(doc, body="")), found), doc
+
+
+def _salt(config: Config, entities: list[Entity]) -> str:
+    """A digest of everything besides its text that a document's annotation depends on:
+    the settings, and every name that could match."""
+    return _digest(_code(), config.link, str(config.allow_raw_html),
+                   *(repr((e.id, e.name, e.type, e.aliases, e.short_names, e.match_case)) for e in entities))
+
+
+def _key(salt: str, prefix: str, exclude: str | None, text: str) -> str:
+    """A document's annotation key; ``text`` is its file's digest (or the document itself)."""
+    return _digest(salt, prefix, exclude or "", text)
+
+
+def _read_articles(files: _Files, paths: list[Path], salt: str, jobs: int) -> dict[str, _Annotation]:
+    """Read and annotate new or changed article files in the workers, so that their text never
+    crosses processes; ``files`` learns what they read. Returns each annotation made, by key."""
+    _shared["paths"] = paths
+    chunks = [(start, min(start + 64, len(paths))) for start in range(0, len(paths), 64)]
+    fresh: dict[str, _Annotation] = {}
+    for path, entry, key, annotation in (r for share in _map(_read, chunks, jobs) for r in share):
+        files.add(path, entry)
+        if annotation is not None:
+            fresh[key] = annotation
+    _shared["paths"] = []
+    return fresh
+
+
+def _read(chunk: tuple[int, int]) -> list[tuple[Path, tuple[Any, ...], str, _Annotation | None]]:
+    """One worker's share of ``_read_articles``: documents whose annotation is cached already
+    (a file touched but not changed) are not annotated again."""
+    read = []
+    for path in _shared["paths"][chunk[0]:chunk[1]]:
+        stat = _stat(path)
+        if stat is not None:
+            entry, doc = _entry(path, stat, load_article)
+            read.append((path, entry, doc, _key(_shared["salt"], "../entities/", None, entry[1]) if doc else ""))
+    cache = Cache(_shared["cache"])
+    try:
+        cached = cache.get("annotated", [key for *_, key in read if key])
+    finally:
+        cache.close()
+    todo = [(doc, "../entities/", None, key) for _, _, doc, key in read if doc is not None and key not in cached]
+    done = dict(zip((key for *_, key in todo), _annotate_all(todo)))
+    return [(path, entry, key, done.get(key)) for path, entry, _, key in read]
 
 
 class _Links:
@@ -528,13 +621,16 @@ class PageKeys:
         return _digest(self.base, body, context)
 
 
-def _annotate(chunk: tuple[int, int]
-              ) -> list[tuple[Mentioned, tuple[Diagnostic, ...], str | None, tuple[str, str] | None]]:
-    """Annotate some documents, and count the words of articles for search; remember the
-    results (each worker writes its own). Hands back what the index needs of each, and its
-    HTML and word counts only if there is no cache to keep them in: at 10,000 articles they
-    are 130 MB that the parent would hold, and pickle twice, for nothing."""
-    docs = _shared["docs"][chunk[0]:chunk[1]]
+def _annotate(chunk: tuple[int, int]) -> list[_Annotation]:
+    """Annotate some of the documents in ``_shared['docs']``."""
+    return _annotate_all(_shared["docs"][chunk[0]:chunk[1]])
+
+
+def _annotate_all(docs: Sequence[tuple[Document, str, str | None, str]]) -> list[_Annotation]:
+    """Annotate documents (document, link prefix, entity excluded, key), and count the words
+    of articles for search; remember the results (each worker writes its own). The HTML and
+    word counts stay in the cache: at 10,000 articles they are 130 MB that the parent would
+    hold, and pickle twice, for nothing."""
     done = [annotate(doc, _shared["names"], link_all=_shared["link_all"], href_prefix=prefix, exclude=exclude,
                      allow_raw_html=_shared["raw"]) for doc, prefix, exclude, _ in docs]
     counted = [words(a.html) if exclude is None else None for (_, _, exclude, _), a in zip(docs, done)]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from site_builder.cache import Cache
+from site_builder import pipeline
 from site_builder.pipeline import CACHE, PageKeys, _load, build
 
 from .conftest import ROOT
@@ -223,3 +224,20 @@ def test_page_data_is_digested_again_only_when_it_can_have_changed(
     assert sorted(calls) == sorted(expected)
     if digested == "showing":
         assert {"entities/moscow.html", "entities/index.html", ARTICLE} <= showing < set(pages)
+
+
+def test_a_touched_article_is_read_again_but_not_annotated_again(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    project = copy_example(tmp_path)
+    build(project, jobs=1)
+    annotated: list[str] = []
+    original = pipeline.annotate
+    monkeypatch.setattr(pipeline, "annotate", lambda doc, *args, **kwargs: annotated.append(doc.path.name)
+                        or original(doc, *args, **kwargs))
+    path = project / "content/articles/russia-north-korea-pact.md"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert build(project, jobs=1).pages == 0
+    assert annotated == []
+    append(path, "\nThe talks went on.\n")
+    build(project, jobs=1)
+    assert annotated == [path.name]

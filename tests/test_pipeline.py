@@ -247,6 +247,28 @@ def test_parallel_and_single_process_builds_are_identical(tmp_path: Path) -> Non
     assert all((one / f).read_bytes() == (two / f).read_bytes() for f in files)
 
 
+def test_articles_read_by_the_workers_build_the_same_site_and_report_errors_by_line(tmp_path: Path) -> None:
+    """New and changed articles are read by the workers that annotate them, in chunks:
+    enough articles that there are several, and errors from both reading and annotating."""
+    project = copy_example(tmp_path)
+    for n in range(150):
+        (project / "content" / "articles" / f"extra-{n:03d}.md").write_text(
+            f"---\ntitle: Extra {n}\ndate: 2024-07-{n % 28 + 1:02d}\n---\nPutin met Kim Jong Un ({n}).\n",
+            encoding="utf-8")
+    one = build(project, tmp_path / "one", jobs=1, cache=False).out
+    two = build(project, tmp_path / "two", jobs=2).out
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file() and p.name != ".site-builder")
+    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file() and p.name != ".site-builder")
+    assert all((one / f).read_bytes() == (two / f).read_bytes() for f in files)
+    (project / "content" / "articles" / "bad-date.md").write_text(
+        "---\ntitle: Bad\ndate: 2024-02-30\n---\nText.\n", encoding="utf-8")
+    (project / "content" / "articles" / "bad-name.md").write_text(
+        "---\ntitle: Bad\n---\n\nWe met [[Vladimir Poutine]].\n", encoding="utf-8")
+    with pytest.raises(BuildFailed) as failed:
+        build(project, tmp_path / "two", jobs=2)
+    assert sorted((d.path.name, d.line) for d in failed.value.errors) == [("bad-date.md", 3), ("bad-name.md", 5)]
+
+
 def test_rebuild_without_changes_writes_nothing_and_repeats_warnings(tmp_path: Path) -> None:
     project = copy_example(tmp_path)
     (project / "content" / "entities" / "moscow-idaho.md").write_text(
@@ -266,7 +288,9 @@ def test_progress_hears_each_stage(tmp_path: Path) -> None:
     documents = 1 + len(list((ROOT / "content" / "entities").glob("*.md")))
     # home, articles, entities; 2024 and June 2024; the tag index and the article's three tags
     pages = documents + 3 + 2 + 1 + 3
-    assert heard == ["loading content", f"annotating {documents} of {documents} documents", "cross-referencing",
+    # the article is read and annotated in one pass, by a worker; then the entities are annotated
+    assert heard == ["loading content", "reading and annotating 1 of 1 article files",
+                     f"annotating {documents - 1} of {documents} documents", "cross-referencing",
                      f"rendering {pages} pages"]
     search = len(list((result.out / "search").iterdir()))
     assert search >= 4  # an index, the entities, the articles and at least one terms file
