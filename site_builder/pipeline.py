@@ -66,7 +66,16 @@ from .render import (
     static_files,
     theme_dir,
 )
-from .search import Block, Row, block_count, block_of, index_block, search_files, words
+from .search import (
+    Block,
+    Row,
+    block_count,
+    block_of,
+    entity_rows,
+    index_block,
+    search_files,
+    words,
+)
 from .suggest import Candidate, candidates, draft_entities, rejected_names
 from .write import Staging, check_output, read_stamp, staging
 
@@ -161,37 +170,38 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         raise BuildFailed(errors, warnings)
     articles, entities, keys, index = found.articles, found.entities, found.keys, found.index
 
-    search, blocks = _search(found, cache, jobs)
-    lap("search")
-    plans = plan_site(index, config)
     base = _digest(_code(), repr(config), *_templates(config))
     site = _digest(base, found.site)
     entity_cards = {e.id: found.cards[id(e)] for e in entities}
     last_pages = _load(cache, "pages")
     live = last is not None and not force and last_pages.get("build") == last.get("build")
     same = live and last_pages.get("site") == site
-    _shared.update(config=config, plans=plans, parts=jobs, base=base, cards=found.cards,
-                   old=last_pages.get("pages", {}) if live else {}, same_site=same,
-                   changed={i for i, card in entity_cards.items() if last_pages["entities"].get(i) != card} if same else set(),
-                   html=found.html,
-                   bodies={**{("articles", a.slug): k for a, k in zip(articles, keys)},
-                           **{("entities", e.id): k for e, k in zip(entities, keys[len(articles):])}},
-                   files=[*static_files(config), *search])
     stamp["warnings"] = [[str(d.path), d.line, d.message] for d in warnings]
-    progress(f"rendering {len(plans)} pages")
     with staging(out, stamp, background=True) as folder:
-        _shared.update(staged=Staging(folder, out if live else None))
+        staged = Staging(folder, out if live else None)
+        search = _search(found, cache, jobs, staged, last_pages.get("search") if live else None)
+        lap("search")
+        plans = plan_site(index, config)
+        _shared.update(config=config, plans=plans, parts=jobs, base=base, cards=found.cards,
+                       old=last_pages.get("pages", {}) if live else {}, same_site=same,
+                       changed={i for i, card in entity_cards.items() if last_pages["entities"].get(i) != card}
+                       if same else set(), html=found.html, staged=staged,
+                       bodies={**{("articles", a.slug): k for a, k in zip(articles, keys)},
+                               **{("entities", e.id): k for e, k in zip(entities, keys[len(articles):])}},
+                       files=[*static_files(config), *search.files])
+        progress(f"rendering {len(plans)} pages")
         shares = _map(_render, range(jobs), jobs)
         page_keys = [item for share, _ in shares for item in share]
         written = sum(w for *_, w in page_keys) + sum(n for _, n in shares)
-        stamp["pages"] = len(page_keys) + len(_shared["files"])
+        stamp["pages"] = len(page_keys) + len(_shared["files"]) + search.linked
         stamp["build"] = _digest(*sorted(key for _, key, *_ in page_keys))
     # The new site is in place: remember what its pages were made from.
     _store(cache, "pages", {"build": stamp["build"], "site": site, "entities": entity_cards,
-                            "pages": {path: (key, context, shown) for path, key, context, shown, _ in page_keys}})
+                            "pages": {path: (key, context, shown) for path, key, context, shown, _ in page_keys},
+                            "search": (search.key, search.paths)})
     for ns in ("annotated", "html", "words"):
         cache.put(ns, (), drop=cache.keys(ns) - set(keys))
-    cache.put("search", (), drop=cache.keys("search") - set(blocks))
+    cache.put("search", (), drop=cache.keys("search") - set(search.blocks))
     lap("render and write")
     return BuildResult(out, written, warnings, time.perf_counter() - started, stamp["pages"] - written, stages)
 
@@ -274,9 +284,9 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     _shared.update(names=names, link_all=config.link == "all", raw=config.allow_raw_html, cache=cache.folder,
                    salt=salt)
     if not config.discover:  # new and changed articles are read by the workers that annotate them
-        found = markdown_files(config.content_dir / "articles")
-        paths = files.stale(found)
-        progress(f"reading and annotating {len(paths)} of {len(found)} article files")
+        listed = markdown_files(config.content_dir / "articles")
+        paths = files.stale(listed)
+        progress(f"reading and annotating {len(paths)} of {len(listed)} article files")
         fresh = _read_articles(files, paths, salt, jobs)
         articles = load_articles(config.content_dir, diagnostics, files.parse)
     diagnostics += names.warnings
@@ -298,8 +308,8 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     done: list[tuple[Mentioned, tuple[Diagnostic, ...]]] = [fresh[k][:2] if k in fresh else known[k] for k in keys]
     lap("annotate")
 
-    for _, found in done:
-        diagnostics += found
+    for _, problems in done:
+        diagnostics += problems
     diagnostics.sort(key=lambda d: (str(d.path), d.line))
     progress("cross-referencing")
     index = build_index(articles, entities, {a.slug: m for a, (m, _) in zip(articles, done)},
@@ -699,9 +709,26 @@ def _detect(chunk: tuple[int, int]) -> list[tuple[str, list[tuple[int, int, str]
     return [(text, detect(text)) for text in texts]
 
 
-def _search(found: _Analysis, cache: Cache, jobs: int) -> tuple[list[Page], list[str]]:
-    """The search files, and the keys of the index's blocks. Only blocks whose articles changed
-    are indexed again, by the workers."""
+@dataclass
+class _Search:
+    """The search index of a build."""
+
+    files: list[Page]
+    """The files to write (none when all are the last build's)."""
+    blocks: list[str]
+    """The keys of the index's blocks."""
+    key: str
+    """A digest of everything the files are made from."""
+    paths: list[str]
+    linked: int
+    """How many files were linked from the last build's site, unchanged."""
+
+
+def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: tuple[str, list[str]] | None
+            ) -> _Search:
+    """The search files, made from the blocks of articles; only blocks whose articles changed
+    are indexed again, by the workers. When nothing they are made from changed since the
+    ``last`` build (a description or an entity's body edited), its files are linked instead."""
     blocks: list[list[tuple[str, str, str, str]]] = [[] for _ in range(block_count(len(found.articles)))]
     for article, key in zip(found.articles, found.keys):
         blocks[block_of(article.slug, len(blocks))].append(
@@ -709,11 +736,15 @@ def _search(found: _Analysis, cache: Cache, jobs: int) -> tuple[list[Page], list
     for block in blocks:
         block.sort(key=lambda row: row[1])
     keys = [_digest(_code(), *(part for row in block for part in row)) for block in blocks]
+    listed = entity_rows(found.entities, {e: len(a) for e, a in found.index.appearances.items()})
+    key = _digest(*keys, pickle.dumps(listed))
+    if last is not None and last[0] == key and staged.link_all(last[1]):
+        return _Search([], keys, key, last[1], len(last[1]))
     known = {k: pickle.loads(v) for k, v in cache.get("search", keys).items()}
     _shared.update(words=found.words, blocks=[(k, b) for k, b in zip(keys, blocks) if k not in known])
     known.update(zip((k for k, _ in _shared["blocks"]), _map(_index_search, range(len(_shared["blocks"])), jobs)))
-    counts = {e: len(a) for e, a in found.index.appearances.items()}
-    return search_files(found.entities, counts, [known[k] for k in keys]), keys
+    files = search_files(listed, [known[k] for k in keys])
+    return _Search(files, keys, key, [page.path for page in files], 0)
 
 
 def _index_search(number: int) -> Block:

@@ -153,13 +153,18 @@ def index_block(rows: Sequence[Row]) -> Block:
                  {name: ",".join(terms) for name, terms in shards.items()}, common)
 
 
-def search_files(entities: Iterable[Entity], counts: dict[str, int], blocks: Sequence[Block]) -> list[Page]:
-    """The search files, from each block's index; ``counts`` is how many articles mention each entity."""
+def entity_rows(entities: Iterable[Entity], counts: dict[str, int]) -> list[list[object]]:
+    """What ``entities.js`` lists of each entity (most mentioned first); ``counts`` is how many
+    articles mention each."""
+    return [[e.id, e.name, list(e.aliases), e.type, counts.get(e.id, 0)]
+            for e in sorted(entities, key=lambda e: (-counts.get(e.id, 0), e.name))]
+
+
+def search_files(listed: list[list[object]], blocks: Sequence[Block]) -> list[Page]:
+    """The search files, from the entities' rows (``entity_rows``) and each block's index."""
     def script(name: str, body: str) -> Page:
         return Page(f"search/{name}.js", f"siteSearch.add({_json(name)},{body});\n".encode())
 
-    listed = [[e.id, e.name, list(e.aliases), e.type, counts.get(e.id, 0)]
-              for e in sorted(entities, key=lambda e: (-counts.get(e.id, 0), e.name))]
     size: Counter[str] = Counter()
     for block in blocks:
         for name, terms in block.terms.items():

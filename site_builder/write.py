@@ -108,6 +108,15 @@ class Staging:
             return False
         return True
 
+    def link_all(self, paths: list[str]) -> bool:
+        """Link the live site's copies of all ``paths``, or of none (False)."""
+        for done, relative in enumerate(paths):
+            if not self.link(relative):
+                for made in paths[:done]:
+                    os.unlink(_safe_target(self.folder, made))
+                return False
+        return True
+
     def write(self, page: Page) -> bool:
         """Stage ``page``; False if the live site had it byte for byte (then it is linked)."""
         if self.live is not None:
@@ -118,7 +127,7 @@ class Staging:
                 same = False
             if same and self.link(page.path):
                 return False
-        with open(self._target(page.path), "wb") as new:
+        with open(self._target(page.path), "xb") as new:  # never through a link into the live site
             new.write(page.content)
         return True
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.cache import Cache
 from site_builder import pipeline
+from site_builder.cache import Cache
 from site_builder.pipeline import CACHE, PageKeys, _load, build
 
 from .conftest import ROOT
@@ -241,3 +241,25 @@ def test_a_touched_article_is_read_again_but_not_annotated_again(tmp_path: Path,
     append(path, "\nThe talks went on.\n")
     build(project, jobs=1)
     assert annotated == [path.name]
+
+
+def test_search_files_are_linked_while_nothing_they_are_made_from_changes(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    project = copy_example(tmp_path)
+    second_article(project)
+    before = snapshot(build(project, jobs=1).out)
+    made: list[int] = []
+    original = pipeline.search_files
+    monkeypatch.setattr(pipeline, "search_files", lambda *args: made.append(1) or original(*args))
+    EDITS["entity description"][0](project)  # not in the search index
+    out = build(project, jobs=1).out
+    after = snapshot(out)
+    search = sorted(path for path in before if path.startswith("search/"))
+    assert search and made == []
+    assert [after[path] for path in search] == [before[path] for path in search]  # the same files, linked
+    (out / "search" / "titles.js").unlink()  # the last site lacks one: all are made again
+    EDITS["entity body"][0](project)
+    again = snapshot(build(project, jobs=1).out)
+    assert made == [1]
+    assert sorted(path for path in again if path.startswith("search/")) == search
+    assert [again[path][0] for path in search] == [before[path][0] for path in search]

@@ -138,7 +138,7 @@ def test_excerpts_are_ten_a_file_and_hold_the_opening_words() -> None:
 def test_words_of_a_crowded_prefix_get_files_by_three_characters(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search, "SPLIT", 40)
     blocks = [index_block(rows("con cone cook", "cat")), index_block(rows("cone dog", "co"))]
-    files = {p.path.removeprefix("search/").removesuffix(".js"): p for p in search_files([], {}, blocks)}
+    files = {p.path.removeprefix("search/").removesuffix(".js"): p for p in search_files([], blocks)}
     index = json.loads(files["index"].content.decode()[len('siteSearch.add("index",'):-3])
     assert index["shards"] == ["0_", "1_", "ca", "co_", "con", "coo", "do", "ti"]  # "co..." is too big for one file
     con = json.loads(files["terms-con"].content.decode()[len('siteSearch.add("terms-con",'):-3])
