@@ -199,7 +199,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     _store(cache, "pages", {"build": stamp["build"], "site": site, "entities": entity_cards,
                             "pages": {path: (key, context, shown) for path, key, context, shown, _ in page_keys},
                             "search": (search.key, search.paths)})
-    for ns in ("annotated", "html", "words"):
+    for ns in ("html", "words"):
         cache.put(ns, (), drop=cache.keys(ns) - set(keys))
     cache.put("search", (), drop=cache.keys("search") - set(search.blocks))
     lap("render and write")
@@ -272,6 +272,8 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
         cache.set_info("code", _code())
     progress("loading content")
     files = _Files(cache)
+    # What the index needs of each document annotated before, by key: kept whole, as it is read whole.
+    annotated: dict[str, tuple[Mentioned, tuple[Diagnostic, ...]]] = _load(cache, "annotated")
     fresh: dict[str, _Annotation] = {}
     if config.discover:  # the entities depend on the articles: read those first
         articles, entities = load_content(config.content_dir, diagnostics, files.parse)
@@ -282,7 +284,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
         entities = load_entities(config.content_dir, diagnostics, files.parse)
     names, salt = NameTable(entities), _salt(config, entities)
     _shared.update(names=names, link_all=config.link == "all", raw=config.allow_raw_html, cache=cache.folder,
-                   salt=salt)
+                   salt=salt, annotated=annotated)
     if not config.discover:  # new and changed articles are read by the workers that annotate them
         listed = markdown_files(config.content_dir / "articles")
         paths = files.stale(listed)
@@ -294,7 +296,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
 
     docs = [*((a.doc, "../entities/", None) for a in articles), *((e.doc, "", e.id) for e in entities)]
     keys = [_key(salt, prefix, exclude, files.digests.get(doc.path) or repr(doc)) for doc, prefix, exclude in docs]
-    known = {k: pickle.loads(v) for k, v in cache.get("annotated", [k for k in keys if k not in fresh]).items()}
+    known = {k: annotated[k] for k in keys if k in annotated and k not in fresh}
     todo = [i for i, k in enumerate(keys) if k not in known and k not in fresh]
     progress(f"annotating {len(todo)} of {len(docs)} documents")
     _shared.update(docs=[(files.document(docs[i][0]), *docs[i][1:], keys[i]) for i in todo])
@@ -306,6 +308,8 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     files.bodies.clear()
     files.save()
     done: list[tuple[Mentioned, tuple[Diagnostic, ...]]] = [fresh[k][:2] if k in fresh else known[k] for k in keys]
+    if fresh.keys() & set(keys) or annotated.keys() != set(keys):
+        _store(cache, "annotated", dict(zip(keys, done)))
     lap("annotate")
 
     for _, problems in done:
@@ -317,7 +321,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
                         link=_Links(cache, jobs))
     documents: list[Article | Entity] = [*articles, *entities]
     cards = {id(item): _card(item) for item in documents}
-    site = _digest(salt, *(cards[id(item)] for item in articles), *(repr(m) for m, _ in done[:len(articles)]))
+    site = _digest(salt, *(cards[id(item)] for item in articles), _values([m for m, _ in done[:len(articles)]]))
     lap("index")
     return _Analysis(articles, entities, keys, html, index, diagnostics, counted, cards, site)
 
@@ -527,12 +531,8 @@ def _read(chunk: tuple[int, int]) -> list[tuple[Path, tuple[Any, ...], str, _Ann
         if stat is not None:
             entry, doc = _entry(path, stat, load_article)
             read.append((path, entry, doc, _key(_shared["salt"], "../entities/", None, entry[1]) if doc else ""))
-    cache = Cache(_shared["cache"])
-    try:
-        cached = cache.get("annotated", [key for *_, key in read if key])
-    finally:
-        cache.close()
-    todo = [(doc, "../entities/", None, key) for _, _, doc, key in read if doc is not None and key not in cached]
+    todo = [(doc, "../entities/", None, key) for _, _, doc, key in read
+            if doc is not None and key not in _shared["annotated"]]
     done = dict(zip((key for *_, key in todo), _annotate_all(todo)))
     return [(path, entry, key, done.get(key)) for path, entry, _, key in read]
 
@@ -576,6 +576,16 @@ def _card(item: Article | Entity) -> str:
     """A digest of every field of an article or entity but its document (the one page that
     shows a document, as ``body``, has the document's annotation key in its key)."""
     return _digest(pickle.dumps(tuple(str(value.path) if name == "doc" else value for name, value in vars(item).items())))
+
+
+def _values(obj: Any) -> bytes:
+    """``obj`` pickled without memo, so that the bytes depend on its values only, not on
+    which of its parts are one object (faster than repr)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True
+    pickler.dump(obj)
+    return buffer.getvalue()
 
 
 class _KeyPickler(pickle.Pickler):
@@ -638,8 +648,8 @@ def _annotate(chunk: tuple[int, int]) -> list[_Annotation]:
 
 def _annotate_all(docs: Sequence[tuple[Document, str, str | None, str]]) -> list[_Annotation]:
     """Annotate documents (document, link prefix, entity excluded, key), and count the words
-    of articles for search; remember the results (each worker writes its own). The HTML and
-    word counts stay in the cache: at 10,000 articles they are 130 MB that the parent would
+    of articles for search; remember their HTML and word counts (each worker writes its own).
+    Those stay in the cache: at 10,000 articles they are 130 MB that the parent would
     hold, and pickle twice, for nothing."""
     done = [annotate(doc, _shared["names"], link_all=_shared["link_all"], href_prefix=prefix, exclude=exclude,
                      allow_raw_html=_shared["raw"]) for doc, prefix, exclude, _ in docs]
@@ -647,7 +657,6 @@ def _annotate_all(docs: Sequence[tuple[Document, str, str | None, str]]) -> list
     summaries = [mentioned(a) for a in done]
     cache = Cache(_shared["cache"])
     try:
-        cache.put("annotated", ((key, pickle.dumps((m, a.diagnostics))) for (*_, key), m, a in zip(docs, summaries, done)))
         cache.put("html", ((key, a.html.encode()) for (*_, key), a in zip(docs, done)))
         cache.put("words", ((key, pickle.dumps(w)) for (*_, key), w in zip(docs, counted) if w is not None))
     finally:

@@ -159,8 +159,8 @@ def test_the_cache_keeps_only_current_entries(tmp_path: Path) -> None:
     documents = 1 + len(list((project / "content/entities").glob("*.md")))
     with sqlite3.connect(project / CACHE / "cache.sqlite") as conn:
         counts = dict(conn.execute("SELECT ns, count(*) FROM entries GROUP BY ns").fetchall())
-    assert counts["annotated"] == counts["html"] == documents
-    assert counts["links"] == counts["cooccurring"] == counts["files"] == counts["pages"] == 1  # each kept whole
+    assert counts["html"] == documents and counts["words"] == 1  # words: of the one article
+    assert counts["annotated"] == counts["links"] == counts["cooccurring"] == counts["files"] == counts["pages"] == 1
     store = Cache(project / CACHE)
     try:
         files, pages = _load(store, "files"), _load(store, "pages")
