@@ -18,7 +18,7 @@ compared with the exact ranking: how many articles
 get a related list that is not identical (articles, order, scores or shared
 entities), how many miss at least one of the exact five, and the share of
 the exact five's total score that is kept. The exact ranking is
-``--baseline``'s RelatedRanker (site_builder/index.py at that git revision,
+``--baseline``'s RelatedRanker (site_builder/related.py, or index.py, at that git revision,
 timed too) or, without it, this one with a cap no entity exceeds.
 ``--exact-reference`` also checks that the two agree. ``--memory`` adds the
 peak of memory allocated while ranking, and how much of it is the result
@@ -49,7 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from site_builder import index
+from site_builder import related
 from site_builder.annotate import annotate
 from site_builder.index import Ranked, newest_first
 from site_builder.load import load_content
@@ -89,12 +89,16 @@ def corpus(project: Path, fresh: bool) -> tuple[tuple[Article, ...], Mentioned]:
 
 
 def baseline(revision: str) -> Any:
-    """site_builder/index.py as it was at ``revision``, imported as a module of the site_builder package."""
-    source = subprocess.run(["git", "show", f"{revision}:site_builder/index.py"], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout
-    path = Path(tempfile.mkdtemp(prefix="related-baseline-")) / "index.py"
+    """The module that had RelatedRanker at ``revision`` (site_builder/related.py, or index.py
+    before that), imported as a module of the site_builder package."""
+    for name in ("related", "index"):
+        source = subprocess.run(["git", "show", f"{revision}:site_builder/{name}.py"], cwd=ROOT, check=False,
+                                capture_output=True, text=True).stdout
+        if "class RelatedRanker" in source:
+            break
+    path = Path(tempfile.mkdtemp(prefix="related-baseline-")) / f"{name}.py"
     path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("site_builder.index_at_baseline", path)
+    spec = importlib.util.spec_from_file_location(f"site_builder.{name}_at_baseline", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -146,8 +150,8 @@ class Variant:
 
 def capped(cap: int, articles: tuple[Article, ...], mentioned: Mentioned) -> list[Ranked]:
     """This ranking with ``cap`` as CANDIDATE_CAP (the exact ranking when no entity is in more articles)."""
-    index.CANDIDATE_CAP = cap
-    return rank_all(index, articles, mentioned)
+    related.CANDIDATE_CAP = cap
+    return rank_all(related, articles, mentioned)
 
 
 def compare(got: Sequence[Ranked], exact: Sequence[Ranked]) -> str:
@@ -169,7 +173,7 @@ def compare(got: Sequence[Ranked], exact: Sequence[Ranked]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("project", type=Path)
-    parser.add_argument("--caps", default=str(index.CANDIDATE_CAP), help="comma-separated CANDIDATE_CAP values")
+    parser.add_argument("--caps", default=str(related.CANDIDATE_CAP), help="comma-separated CANDIDATE_CAP values")
     parser.add_argument("--baseline", help="git revision whose RelatedRanker is timed and is the exact reference")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--exact-reference", action="store_true", help="check this ranker uncapped against the baseline")

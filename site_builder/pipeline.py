@@ -40,7 +40,6 @@ from .index import (
     Links,
     Mentioned,
     Related,
-    RelatedRanker,
     SiteIndex,
     build_index,
     cooccurrence,
@@ -552,6 +551,9 @@ class _Links:
         found = {ns: pickle.loads(v) for ns, key in keys.items() for v in self.cache.get(ns, [key]).values()}
         missing = [ns for ns in keys if ns not in found]
         if missing:
+            # numpy: imported only when there is ranking to do
+            from .related import RelatedRanker
+
             _shared.update(ordered=ordered, mentioned=mentioned,  # the ranker's arrays only if it is to rank
                            ranker=RelatedRanker(ordered, mentioned) if "links" in missing else None)
             step = max(1, -(-len(ordered) // (self.jobs * 4)))

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.index import RelatedRanker, build_index, mentioned
+from site_builder.index import build_index, mentioned
+from site_builder.related import RelatedRanker
 from site_builder.model import Annotated, Article, Document, Mention
 
 from .conftest import entity
@@ -69,7 +70,7 @@ def test_cooccurrence_ties_go_to_the_entity_mentioned_more_then_by_id() -> None:
 def test_related_matches_brute_force_with_a_very_common_entity() -> None:
     import math
 
-    from site_builder.index import CANDIDATE_CAP
+    from site_builder.related import CANDIDATE_CAP
     total = 600
     items = corpus_with_a_very_common_entity(total, mid=60, rare=400)
     index = index_of(*items)
@@ -126,8 +127,8 @@ def brute_force_related(order: list[str], sets: dict[str, set[str]], cap: int
 
 
 def test_related_with_a_capped_entity_matches_brute_force(monkeypatch: pytest.MonkeyPatch) -> None:
-    from site_builder import index as index_module
-    monkeypatch.setattr(index_module, "CANDIDATE_CAP", 5)
+    from site_builder import related
+    monkeypatch.setattr(related, "CANDIDATE_CAP", 5)
     items = corpus_with_a_very_common_entity(300)
     index = index_of(*items)
     sets = {a.slug: {m.entity_id for m in ann.mentions} for a, ann in items}
@@ -142,8 +143,8 @@ def test_related_with_a_capped_entity_matches_brute_force(monkeypatch: pytest.Mo
 
 
 def test_candidates_per_article_do_not_grow_with_the_number_of_articles(monkeypatch: pytest.MonkeyPatch) -> None:
-    from site_builder import index as index_module
-    monkeypatch.setattr(index_module, "CANDIDATE_CAP", 20)
+    from site_builder import related
+    monkeypatch.setattr(related, "CANDIDATE_CAP", 20)
     largest = []
     for total in (500, 2000):
         items = corpus_with_a_very_common_entity(total)
