@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
 
 from site_builder import pipeline
 from site_builder.cache import Cache
-from site_builder.pipeline import CACHE, PageKeys, _load, build
+from site_builder.pipeline import CACHE, PageKeys, _load, _shard, _store, build
 
 from .conftest import ROOT
 from .test_pipeline import copy_example
@@ -160,14 +160,15 @@ def test_the_cache_keeps_only_current_entries(tmp_path: Path) -> None:
     with sqlite3.connect(project / CACHE / "cache.sqlite") as conn:
         counts = dict(conn.execute("SELECT ns, count(*) FROM entries GROUP BY ns").fetchall())
     assert counts["html"] == documents and counts["words"] == 1  # words: of the one article
-    assert counts["annotated"] == counts["links"] == counts["cooccurring"] == counts["files"] == counts["pages"] == 1
+    assert counts["links"] == counts["cooccurring"] == 1  # each kept whole
+    assert max(counts["annotated"], counts["files"], counts["pages"], counts["built"]) <= pipeline.SHARDS
     store = Cache(project / CACHE)
     try:
         files, pages = _load(store, "files"), _load(store, "pages")
     finally:
         store.close()
     assert len(files) == documents
-    assert set(pages["pages"]) == {p.relative_to(project / "public").as_posix()
+    assert set(pages) == {p.relative_to(project / "public").as_posix()
                                    for p in (project / "public").rglob("*.html")}
 
 
@@ -216,7 +217,7 @@ def test_page_data_is_digested_again_only_when_it_can_have_changed(
     build(project, jobs=1)
     store = Cache(project / CACHE)
     try:
-        pages = _load(store, "pages")["pages"]
+        pages = _load(store, "pages")
     finally:
         store.close()
     showing = {path for path, (_, _, shown) in pages.items() if "moscow" in shown.split()}
@@ -263,3 +264,30 @@ def test_search_files_are_linked_while_nothing_they_are_made_from_changes(tmp_pa
     assert made == [1]
     assert sorted(path for path in again if path.startswith("search/")) == search
     assert [again[path][0] for path in search] == [before[path][0] for path in search]
+
+
+def test_what_is_kept_whole_is_rewritten_only_in_the_shards_an_edit_touched(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Cache(tmp_path / "cache")
+    value = {f"k{n}": (n, "x" * n) for n in range(1000)}
+    _store(store, "ns", value, {})
+    assert _load(store, "ns") == value
+    written: list[tuple[list[str], list[str]]] = []
+    put = store.put
+
+    def counted(ns: str, items: Iterable[tuple[str, bytes]], drop: Iterable[str] = ()) -> None:
+        items, drop = list(items), list(drop)
+        written.append(([key for key, _ in items], drop))
+        put(ns, items, drop)
+
+    monkeypatch.setattr(store, "put", counted)
+    edited = {**value, "k5": (5, "new"), "k1000": (1000, "")}
+    del edited["k7"]
+    _store(store, "ns", edited, _load(store, "ns"))
+    assert _load(store, "ns") == edited
+    assert len(written) == 1 and sorted(written[0][0]) == sorted({_shard("k5"), _shard("k7"), _shard("k1000")})
+    _store(store, "ns", edited, _load(store, "ns"))  # nothing changed: nothing written
+    assert len(written) == 1
+    _store(store, "ns", {}, edited)  # every key gone: every shard dropped
+    assert _load(store, "ns") == {} and store.keys("ns") == set()
+    store.close()
