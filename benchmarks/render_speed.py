@@ -15,7 +15,8 @@ each template, and in all. Only rendering is timed, not writing or page keys.
 
 ``--base-url`` renders as if site.toml set it (feeds, sitemap, canonical links).
 ``--save DIR`` writes every page to DIR and a digest of each to DIR/digests.json;
-``--compare DIR`` reports every page whose bytes differ from those saved there.
+``--compare DIR`` reports every page whose bytes differ from those saved there (and how many
+differ only in the indentation of lines).
 ``--profile FILE`` writes a cProfile of one more run (see ``python -m pstats FILE``).
 """
 
@@ -28,6 +29,7 @@ import gc
 import hashlib
 import json
 import pickle
+import re
 import statistics
 import sys
 import time
@@ -70,6 +72,11 @@ def analysed(project: Path, fresh: bool) -> tuple[Any, Any, dict[tuple[str, str]
     with kept.open("wb") as file:
         pickle.dump({"stamp": stamp, "config": config, "index": found.index, "bodies": bodies}, file, protocol=5)
     return config, found.index, bodies
+
+
+def unindented(page: bytes) -> bytes:
+    """The page without the spaces that start its lines."""
+    return re.sub(rb"\n[ \t]+", b"\n", page)
 
 
 def render_all(config: Any, plans: list[render.PagePlan], bodies: dict[tuple[str, str], str]
@@ -128,8 +135,10 @@ def main() -> None:
     if args.compare:
         before = json.loads((args.compare / "digests.json").read_text())
         differ = sorted(p for p in before.keys() | digests.keys() if before.get(p) != digests.get(p))
-        print(f"{len(differ)} of {len(before)} pages differ from {args.compare}" +
-              "".join(f"\n  {p}" for p in differ[:20]))
+        indented = [p for p in differ if p in pages and (args.compare / p).exists()
+                    and unindented((args.compare / p).read_bytes()) == unindented(pages[p])]
+        print(f"{len(differ)} of {len(before)} pages differ from {args.compare}, {len(indented)} of them only in "
+              "the indentation of lines" + "".join(f"\n  {p}" for p in sorted(set(differ) - set(indented))[:20]))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 
 from .errors import ContentError
 from .highlight import stylesheet
-from .index import Appearance, SiteIndex
+from .index import Appearance, Related, SiteIndex
 from .model import ENTITY_TYPES, Article, Config, Entity
 
 BUILTIN_THEMES = Path(__file__).resolve().parent / "themes"
@@ -72,6 +72,8 @@ def make_environment(config: Config) -> jinja2.Environment:
     env.filters["plural"] = _plural
     env.filters["xref"] = _xref
     env.filters["appearance_items"] = _appearance_items
+    env.filters["xref_items"] = _xref_items
+    env.filters["related_items"] = _related_items
     env.filters["json_ld"] = _json_ld
     env.filters["atomdate"] = _atomdate
     env.globals["month_names"] = MONTHS
@@ -101,6 +103,26 @@ def _entity_link(id: str, type: str, name: str, root: str) -> Markup:
                   f'href="{escape(root)}entities/{escape(id)}.html">{escape(name)}</a>')
 
 
+def _xref_items(entries: Iterable[tuple[Entity, int]], root: str, word: str) -> Markup:
+    """``entries|xref_items(root, "mention")``: an <li> for each (entity, count), its link and
+    '3 mentions', each after a newline. Every article page has a dozen: here, not in a loop
+    in the template, they cost a fifth."""
+    return Markup("".join(f'\n      <li>{_xref(e, root)} <span class="count">{_plural(n, word)}</span></li>'
+                          for e, n in entries))
+
+
+def _related_items(related: Iterable[Related], entities: Mapping[str, Entity]) -> Markup:
+    """``related|related_items(entities)``: an <li> for each related article, each after a
+    newline: its link and the first four entities it shares (``entities``: by id)."""
+    items = []
+    for rel in related:
+        names = ", ".join(escape(entities[i].name) for i in rel.shared[:4])
+        more = f" and {len(rel.shared) - 4} more" if len(rel.shared) > 4 else ""
+        items.append(f'\n    <li><a href="{escape(rel.article.slug)}.html">{escape(rel.article.title)}</a>\n'
+                     f'      <span class="shared">Shares {names}{more}</span></li>')
+    return Markup("".join(items))
+
+
 def _appearance_items(appearances: Iterable[Appearance]) -> Markup:
     """``appearances|appearance_items``: an <li> for each article that mentions an entity, each
     after a newline (spaced as the template's loop once made them). Made here, not by a loop in
@@ -125,9 +147,16 @@ def _appearance_head(slug: str, title: str, date: dt.date | None) -> str:
 def preview_cards(groups: list[tuple[str, list[tuple[Entity, int]]]], reach: Mapping[str, int]) -> Markup:
     """The data of the preview card of each entity on an article page, as JSON for its script
     (in the page: nothing is fetched, so previews work from file://)."""
-    cards = {e.id: {"name": e.name, "type": e.type, "description": e.description, "articles": reach.get(e.id, 0)}
-             for _, entries in groups for e, _ in entries}
-    return _safe_json(cards)
+    shown = {e.id: e for _, entries in groups for e, _ in entries}
+    members = ", ".join(_preview_card(e.id, e.name, e.type, e.description, reach.get(e.id, 0)) for e in shown.values())
+    return Markup("{" + members + "}")
+
+
+@functools.lru_cache(maxsize=16384)
+def _preview_card(id: str, name: str, type: str, description: str, articles: int) -> str:
+    """One entity's member of the preview cards' JSON object, made once, not once per page
+    that mentions the entity (``json.dumps`` of the whole object would give the same text)."""
+    return _safe_json({id: {"name": name, "type": type, "description": description, "articles": articles}})[1:-1]
 
 
 def _safe_json(data: Any) -> Markup:
