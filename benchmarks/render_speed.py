@@ -16,7 +16,7 @@ each template, and in all. Only rendering is timed, not writing or page keys.
 ``--base-url`` renders as if site.toml set it (feeds, sitemap, canonical links).
 ``--save DIR`` writes every page to DIR and a digest of each to DIR/digests.json;
 ``--compare DIR`` reports every page whose bytes differ from those saved there (and how many
-differ only in the indentation of lines).
+differ only in white space between tags).
 ``--profile FILE`` writes a cProfile of one more run (see ``python -m pstats FILE``).
 """
 
@@ -74,9 +74,9 @@ def analysed(project: Path, fresh: bool) -> tuple[Any, Any, dict[tuple[str, str]
     return config, found.index, bodies
 
 
-def unindented(page: bytes) -> bytes:
-    """The page without the spaces that start its lines."""
-    return re.sub(rb"\n[ \t]+", b"\n", page)
+def between_tags(page: bytes) -> bytes:
+    """The page without the white space between tags (a newline, indentation)."""
+    return re.sub(rb">\s+<", b"><", page)
 
 
 def render_all(config: Any, plans: list[render.PagePlan], bodies: dict[tuple[str, str], str]
@@ -135,10 +135,10 @@ def main() -> None:
     if args.compare:
         before = json.loads((args.compare / "digests.json").read_text())
         differ = sorted(p for p in before.keys() | digests.keys() if before.get(p) != digests.get(p))
-        indented = [p for p in differ if p in pages and (args.compare / p).exists()
-                    and unindented((args.compare / p).read_bytes()) == unindented(pages[p])]
-        print(f"{len(differ)} of {len(before)} pages differ from {args.compare}, {len(indented)} of them only in "
-              "the indentation of lines" + "".join(f"\n  {p}" for p in sorted(set(differ) - set(indented))[:20]))
+        spaced = [p for p in differ if p in pages and (args.compare / p).exists()
+                  and between_tags((args.compare / p).read_bytes()) == between_tags(pages[p])]
+        print(f"{len(differ)} of {len(before)} pages differ from {args.compare}, {len(spaced)} of them only in "
+              "white space between tags" + "".join(f"\n  {p}" for p in sorted(set(differ) - set(spaced))[:20]))
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ def make_environment(config: Config) -> jinja2.Environment:
     env.filters["appearance_items"] = _appearance_items
     env.filters["xref_items"] = _xref_items
     env.filters["related_items"] = _related_items
+    env.filters["dated_items"] = _dated_items
     env.filters["json_ld"] = _json_ld
     env.filters["atomdate"] = _atomdate
     env.globals["month_names"] = MONTHS
@@ -120,6 +121,18 @@ def _related_items(related: Iterable[Related], entities: Mapping[str, Entity]) -
         more = f" and {len(rel.shared) - 4} more" if len(rel.shared) > 4 else ""
         items.append(f'\n    <li><a href="{escape(rel.article.slug)}.html">{escape(rel.article.title)}</a>\n'
                      f'      <span class="shared">Shares {names}{more}</span></li>')
+    return Markup("".join(items))
+
+
+def _dated_items(articles: Iterable[Article], prefix: str) -> Markup:
+    """``articles|dated_items(prefix)``: an <li> for each article, its date and its link
+    (``prefix`` + slug + '.html'), each after a newline. Tag and archive pages list every
+    article, most of them three times: not in a template loop, the rows cost a third."""
+    prefix = escape(prefix)
+    items = []
+    for a in articles:
+        dated = f'<time datetime="{a.date.isoformat()}">{_longdate(a.date)}</time>' if a.date else ""
+        items.append(f'\n    <li>{dated}\n      <a href="{prefix}{escape(a.slug)}.html">{escape(a.title)}</a></li>')
     return Markup("".join(items))
 
 
