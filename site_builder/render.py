@@ -92,6 +92,12 @@ def _plural(n: int, word: str, words: str | None = None) -> Markup:
     return Markup(f"{n} {escape(word if n == 1 else words or word + 's')}")
 
 
+def _text(text: str) -> str:
+    """``escape(text)`` as a plain string, for the filters that build a list's HTML: twice as
+    fast, as it makes no Markup of each piece (the replacements are markupsafe's own)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;").replace('"', "&#34;")
+
+
 def _xref(entity: Entity, root: str) -> Markup:
     """``entity|xref(root)``: a link to the entity's page (a filter: sidebars call it thousands of times)."""
     return _entity_link(entity.id, entity.type, entity.name, root)
@@ -117,9 +123,9 @@ def _related_items(related: Iterable[Related], entities: Mapping[str, Entity]) -
     newline: its link and the first four entities it shares (``entities``: by id)."""
     items = []
     for rel in related:
-        names = ", ".join(escape(entities[i].name) for i in rel.shared[:4])
+        names = ", ".join([_text(entities[i].name) for i in rel.shared[:4]])
         more = f" and {len(rel.shared) - 4} more" if len(rel.shared) > 4 else ""
-        items.append(f'\n    <li><a href="{escape(rel.article.slug)}.html">{escape(rel.article.title)}</a>\n'
+        items.append(f'\n    <li><a href="{_text(rel.article.slug)}.html">{_text(rel.article.title)}</a>\n'
                      f'      <span class="shared">Shares {names}{more}</span></li>')
     return Markup("".join(items))
 
@@ -132,7 +138,7 @@ def _dated_items(articles: Iterable[Article], prefix: str) -> Markup:
     items = []
     for a in articles:
         dated = f'<time datetime="{a.date.isoformat()}">{_longdate(a.date)}</time>' if a.date else ""
-        items.append(f'\n    <li>{dated}\n      <a href="{prefix}{escape(a.slug)}.html">{escape(a.title)}</a></li>')
+        items.append(f'\n    <li>{dated}\n      <a href="{prefix}{_text(a.slug)}.html">{_text(a.title)}</a></li>')
     return Markup("".join(items))
 
 
@@ -143,7 +149,7 @@ def _appearance_items(appearances: Iterable[Appearance]) -> Markup:
     dozen template expressions costs five times more."""
     items = []
     for ap in appearances:
-        quote = f"<blockquote><p>{escape(ap.sentence)}</p></blockquote>" if ap.sentence else ""
+        quote = f"<blockquote><p>{_text(ap.sentence)}</p></blockquote>" if ap.sentence else ""
         head = _appearance_head(ap.article.slug, ap.article.title, ap.article.date)
         items.append(f"\n{head}{_plural(ap.count, 'mention')}</span>\n{quote}      </li>")
     return Markup("".join(items))
