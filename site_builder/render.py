@@ -75,6 +75,7 @@ def make_environment(config: Config) -> jinja2.Environment:
     env.filters["xref_items"] = _xref_items
     env.filters["related_items"] = _related_items
     env.filters["dated_items"] = _dated_items
+    env.filters["feed_entries"] = _feed_entries
     env.filters["json_ld"] = _json_ld
     env.filters["atomdate"] = _atomdate
     env.globals["month_names"] = MONTHS
@@ -140,6 +141,29 @@ def _dated_items(articles: Iterable[Article], prefix: str) -> Markup:
         dated = f'<time datetime="{a.date.isoformat()}">{_longdate(a.date)}</time>' if a.date else ""
         items.append(f'\n    <li>{dated}\n      <a href="{prefix}{_text(a.slug)}.html">{_text(a.title)}</a></li>')
     return Markup("".join(items))
+
+
+def _feed_entries(appearances: Iterable[Appearance], config: Config) -> Markup:
+    """``appearances|feed_entries(site)``: an Atom <entry> for each article that mentions an
+    entity, each ending in a newline; its summary is the sentence of the first mention. Not a
+    template loop: with a base_url there is a feed for every entity, 100,000 entries at
+    10,000 articles, and each article's part of its entry is made once per process."""
+    items = []
+    for ap in appearances:
+        a = ap.article
+        head = _feed_entry_head(a.slug, a.title, a.date, a.author or a.publication or config.title, config.base_url)
+        items.append(f"{head}    <summary>{_text(ap.sentence or a.summary or a.title)}</summary>\n  </entry>\n")
+    return Markup("".join(items))
+
+
+@functools.lru_cache(maxsize=65536)
+def _feed_entry_head(slug: str, title: str, date: dt.date | None, author: str, base_url: str) -> str:
+    """An article's Atom <entry> up to its summary."""
+    url, day = f"{_text(base_url)}articles/{_text(slug)}.html", _atomdate(date)
+    return (f"  <entry>\n    <title>{_text(title)}</title>\n    <id>{url}</id>\n"
+            f'    <link rel="alternate" type="text/html" href="{url}"/>\n'
+            f"    <published>{day}</published>\n    <updated>{day}</updated>\n"
+            f"    <author><name>{_text(author)}</name></author>\n")
 
 
 def _appearance_items(appearances: Iterable[Appearance]) -> Markup:

@@ -229,7 +229,13 @@ def test_lists_made_by_filters_escape_titles_names_and_sentences(tmp_path: Path)
         (project / "content" / "articles" / f"{slug}.md").write_text(
             f"---\ntitle: '{quoted} {slug}'\ndate: 2024-07-01\ntags: [russia]\n---\n"
             "Vladimir Putin met AT&T \\<i>Labs\\</i> & Kim Jong Un in Moscow.\n", encoding="utf-8")
+    config = project / "site.toml"
+    config.write_text(f'base_url = "{BASE}"\n' + config.read_text(encoding="utf-8"), encoding="utf-8")
     out = build(project).out
+    feed = feedparser.parse((out / "entities" / "vladimir-putin.xml").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert f"{title} one" in [entry.title for entry in feed.entries]
+    assert "Vladimir Putin met AT&T <i>Labs</i> & Kim Jong Un in Moscow." in [entry.summary for entry in feed.entries]
     pages = {path: soup(out, path) for path in ("entities/vladimir-putin.html", "entities/att.html",
                                                 "articles/one.html", "tags/russia.html", "articles/2024/07.html",
                                                 "articles/index.html")}
