@@ -10,9 +10,12 @@ from pathlib import Path
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given
+from hypothesis import strategies as st
+from markupsafe import escape
 
 from site_builder.pipeline import build
-from site_builder.render import SCHEMA_TYPES, tag_slug
+from site_builder.render import SCHEMA_TYPES, _text, tag_slug
 
 from .test_pipeline import ARTICLE, copy_example
 
@@ -208,3 +211,44 @@ def test_theme_toggle_and_print_styles_are_in_place(relocatable: Path) -> None:
     printed = css[css.index("@media print"):]
     assert "Appendix: cross-references" in printed and 'a[href^="http"]::after' in printed
     assert ".theme-toggle" in printed and ".site-header nav" in printed
+
+
+@given(st.text())
+def test_the_lists_escape_text_as_markupsafe_does(text: str) -> None:
+    assert _text(text) == str(escape(text))
+
+
+def test_lists_made_by_filters_escape_titles_names_and_sentences(tmp_path: Path) -> None:
+    """The lists that filters make in Python, not the templates (which escape on their own)."""
+    project = copy_example(tmp_path)
+    (project / "content" / "entities" / "att.md").write_text(
+        '---\nname: "AT&T <i>Labs</i>"\ntype: organization\n---\n', encoding="utf-8")
+    title = "<b>Putin</b> & 'friends' \"again\""
+    quoted = title.replace("'", "''")  # in YAML's single quotes
+    for slug in ("one", "two"):
+        (project / "content" / "articles" / f"{slug}.md").write_text(
+            f"---\ntitle: '{quoted} {slug}'\ndate: 2024-07-01\ntags: [russia]\n---\n"
+            "Vladimir Putin met AT&T \\<i>Labs\\</i> & Kim Jong Un in Moscow.\n", encoding="utf-8")
+    config = project / "site.toml"
+    config.write_text(f'base_url = "{BASE}"\n' + config.read_text(encoding="utf-8"), encoding="utf-8")
+    out = build(project).out
+    feed = feedparser.parse((out / "entities" / "vladimir-putin.xml").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert f"{title} one" in [entry.title for entry in feed.entries]
+    assert "Vladimir Putin met AT&T <i>Labs</i> & Kim Jong Un in Moscow." in [entry.summary for entry in feed.entries]
+    pages = {path: soup(out, path) for path in ("entities/vladimir-putin.html", "entities/att.html",
+                                                "articles/one.html", "tags/russia.html", "articles/2024/07.html",
+                                                "articles/index.html")}
+    for path, page in pages.items():
+        assert not page.select("main b, main i"), path  # no markup from a title, name or sentence
+    putin = pages["entities/vladimir-putin.html"]
+    assert f"{title} one" in [a.get_text() for a in putin.select("ol.appearances li > a")]
+    assert "Vladimir Putin met AT&T <i>Labs</i> & Kim Jong Un in Moscow." in [
+        q.get_text() for q in putin.select("ol.appearances blockquote")]
+    assert "AT&T <i>Labs</i>" in [a.get_text() for a in putin.select("ul.cooccurring a")]
+    article = pages["articles/one.html"]
+    assert "AT&T <i>Labs</i>" in [a.get_text() for a in article.select("aside .xref-group a")]
+    related = {li.a.get_text(): li.select_one(".shared").get_text() for li in article.select("ol.related li")}
+    assert "AT&T <i>Labs</i>" in related[f"{title} two"]
+    for path in ("tags/russia.html", "articles/2024/07.html", "articles/index.html"):
+        assert f"{title} one" in [a.get_text() for a in pages[path].select("ul.date-list a")], path
