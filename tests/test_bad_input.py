@@ -122,27 +122,31 @@ def test_a_killed_build_leaves_the_previous_site_complete(tmp_path: Path) -> Non
     for n in range(150):
         (articles / f"copy-{n:03d}.md").write_text(text.replace("title: \"", f"title: \"{n} "), encoding="utf-8")
     before = snapshot(build(project).out)
+    started = time.perf_counter()  # how long a whole clean build takes, so the kills land inside one
+    subprocess.run([sys.executable, "-m", "site_builder", "build", str(project), "--clean", "--out",
+                    str(tmp_path / "timed")], check=True, capture_output=True)
+    whole = time.perf_counter() - started
     killed = 0
-    for delay, how in ((0.2, []), (0.3, ["--clean"]), (0.6, ["--clean"]), (1.0, ["--clean"]), (1.5, ["--clean"]),
-                       (2.5, [])):
-        (articles / "copy-000.md").write_text(text.replace("Putin", f"Putin ({delay})"), encoding="utf-8")
+    for n, (share, how) in enumerate(((0.1, []), (0.25, ["--clean"]), (0.45, ["--clean"]), (0.65, ["--clean"]),
+                                      (0.85, ["--clean"]), (None, []))):
+        (articles / "copy-000.md").write_text(text.replace("Putin", f"Putin ({n})"), encoding="utf-8")
         child = subprocess.Popen([sys.executable, "-m", "site_builder", "build", str(project), *how],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(delay)
+        time.sleep(share * whole if share is not None else 3 * whole + 1)  # the last build is let finish
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)  # the build and its workers
             killed += 1
         child.wait()
         now = snapshot(project / "public")
         if now != before:  # the build finished before the kill: then it is the whole new site
-            assert f"Putin ({delay})".encode() in now["articles/copy-000.html"]
+            assert f"Putin ({n})".encode() in now["articles/copy-000.html"]
             before = now
     assert killed >= 3
     out = build(project).out  # and the cache the killed builds left is sound
     clean = build(project, tmp_path / "clean", cache=False).out
     assert {k: v for k, v in snapshot(out).items() if k != ".site-builder"} == \
         {k: v for k, v in snapshot(clean).items() if k != ".site-builder"}
-    assert b"Putin (2.5)" in (out / "articles" / "copy-000.html").read_bytes()
+    assert b"Putin (5)" in (out / "articles" / "copy-000.html").read_bytes()
     assert not [p for p in project.iterdir() if p.name.startswith(".public.new-")]
 
 
