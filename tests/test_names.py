@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from site_builder.names import NameTable, sentence_at, tokenize
+from site_builder.names import NameTable, sentence_at, sentence_starts, tokenize
 
 from .conftest import REGISTRY, entity
 
@@ -46,6 +46,14 @@ def test_sentence_at_skips_abbreviations() -> None:
     assert sentence_at(text, text.index("envoy")) == "Mr. Smith met the U.S. envoy."
     assert sentence_at(text, text.index("Who")) == "Then Dr. Who left!"
     assert sentence_at(text, text.index("rained")) == "Finally it rained."
+
+
+def test_sentences_end_after_initials_and_titles_only_when_they_stand_alone() -> None:
+    text = "Prof. Xu met Mrs. Li and J.R. Ewing of the BBC. Their xMr. idea vs. ours? No. 5 said no! \u201cFine.\u201d Done."
+    starts = sentence_starts(text)
+    assert [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)])] == [
+        "Prof. Xu met Mrs. Li and J.R. Ewing of the BBC. ", "Their xMr. ", "idea vs. ours? ", "No. 5 said no! ",
+        "\u201cFine.\u201d ", "Done."]
 
 
 def test_a_name_that_cannot_be_matched_is_warned_about() -> None:
