@@ -17,16 +17,18 @@ visible text is the same with and without annotation.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import isLinkClose, isLinkOpen
+from markdown_it.common.utils import escapeHtml, isLinkClose, isLinkOpen
+from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
 from .errors import Diagnostic
 from .highlight import highlight_code
@@ -169,44 +171,52 @@ def _explicit(token: Token, plain: str, at: int, content: str, line: int, in_lin
 
 def _link_run(run: list[Token], plain: str, base: int, st: _State) -> list[Token]:
     """Split a run of text/softbreak tokens around the entity names in it."""
-    spans: list[tuple[Token, int, int]] = []
-    pos = 0
-    for token in run:
-        size = len(token.content) if token.type == "text" else 1
-        spans.append((token, pos, pos + size))
-        pos += size
     combined = "".join(token.content if token.type == "text" else "\n" for token in run)
-    matches = st.names.find(combined, st.seen, st.exclude)
-    if not matches:
-        return run
-
-    def cut(start: int, end: int) -> list[Token]:
-        pieces = []
-        for token, lo, hi in spans:
-            a, b = max(start, lo), min(end, hi)
-            if a >= b:
-                continue
-            if token.type == "softbreak" or (a, b) == (lo, hi):
-                pieces.append(token)
-            else:
-                pieces.append(Token("text", "", 0, content=token.content[a - lo:b - lo]))
-        return pieces
-
     out: list[Token] = []
     cursor = 0
-    for m in matches:
-        if m.entity_id is None:
-            continue
-        if _record(m.entity_id, combined[m.start:m.end], plain, base + m.start, True, st):
-            out += cut(cursor, m.start)
-            out += _link_tokens(m.entity_id, cut(m.start, m.end), st)
+    for m in st.names.find(combined, st.seen, st.exclude):
+        if m.entity_id is not None and _record(m.entity_id, combined[m.start:m.end], plain, base + m.start, True, st):
+            out += _cut(run, cursor, m.start)
+            out += _link_tokens(m.entity_id, _cut(run, m.start, m.end), st)
             cursor = m.end
-    return out + cut(cursor, len(combined))
+    if not cursor:  # nothing linked
+        return run
+    return out + _cut(run, cursor, len(combined))
+
+
+def _cut(run: list[Token], start: int, end: int) -> list[Token]:
+    """The tokens of a run between two offsets of its text (a soft break is one character),
+    the text tokens at either end cut to fit."""
+    pieces = []
+    lo = 0
+    for token in run:
+        hi = lo + (len(token.content) if token.type == "text" else 1)
+        if start <= lo and hi <= end and lo < hi:
+            pieces.append(token)
+        elif max(start, lo) < min(end, hi):
+            pieces.append(Token("text", "", 0, content=token.content[max(start, lo) - lo:min(end, hi) - lo]))
+        lo = hi
+    return pieces
 
 
 _md = MarkdownIt("commonmark", {"html": True, "xhtmlOut": False, "highlight": highlight_code}).enable(["table", "strikethrough"])
 _md.inline.ruler.before("link", "entity_ref", _entity_ref)
 _md.core.ruler.push("entities", _entities)
+
+
+def _render_link_open(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict,
+                      env: EnvType) -> str:
+    """An entity link's opening tag from a format string, other links' as usual: the generic
+    renderer escapes each attribute's name and value in turn, a third of what linking adds to
+    rendering."""
+    attrs = tokens[idx].attrs
+    if attrs.get("class") != "entity" or len(attrs) != 3:
+        return self.renderToken(tokens, idx, options, env)
+    return f'<a class="entity" data-entity="{escapeHtml(str(attrs["data-entity"]))}" href="{escapeHtml(str(attrs["href"]))}">'
+
+
+_md.add_render_rule("link_open", _render_link_open)
+_md.add_render_rule("link_close", lambda self, tokens, idx, options, env: "</a>")  # what renderToken makes of any
 
 
 _ATTRIBUTES = {tag: set(allowed) for tag, allowed in nh3.ALLOWED_ATTRIBUTES.items()}

@@ -44,6 +44,8 @@ _BLOCK_TAGS = re.compile(r"</?(?:p|div|h[1-6]|li|ul|ol|dl|dt|dd|blockquote|pre|t
                          r"|details|summary)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\w+")
+_LATIN1_WORDS = bytes(c if chr(c).isalnum() or chr(c) == "_" else ord(" ") for c in range(256))
+"""A bytes.translate table: Latin-1 word characters kept, the others made spaces."""
 _MARKS = re.compile(r"[\u0300-\u036f]")
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&#x27;": "'"}
 
@@ -91,10 +93,30 @@ def words(html: str) -> tuple[str, str]:
     used more often (a dict of counts per article would cost a quarter of a gigabyte at 10,000
     articles, and its making a third of the time); and its opening words, from its HTML."""
     text = plain_text(html)
-    counted = Counter(_WORD.findall(fold(text)))
+    counted = Counter(_words(fold(text)))
     once = " ".join([word for word, n in counted.items() if n == 1])
-    opening = " ".join(text[:EXCERPT * 4].split())[:EXCERPT]
-    return f"{once}|{' '.join([word for word, n in counted.items() if n > 1])}", opening
+    return f"{once}|{' '.join([word for word, n in counted.items() if n > 1])}", _opening(text)
+
+
+def _opening(text: str) -> str:
+    """The first EXCERPT characters of ``text`` (of its first 4 EXCERPT) with its white space
+    joined. Joining the start of a text gives the start of joining it all, so the first
+    1.25 EXCERPT characters are nearly always enough, and splitting them is a third of the work."""
+    for size in (EXCERPT + EXCERPT // 4, EXCERPT * 4):
+        joined = " ".join(text[:size].split())
+        if len(joined) >= EXCERPT:
+            break
+    return joined[:EXCERPT]
+
+
+def _words(folded: str) -> list[str]:
+    """``_WORD.findall(folded)``, twice as fast for text in Latin-1 (nearly all, once folded):
+    one byte table and a split."""
+    try:
+        raw = folded.encode("latin-1")
+    except UnicodeEncodeError:
+        return _WORD.findall(folded)
+    return raw.translate(_LATIN1_WORDS).decode("latin-1").split()
 
 
 def shard_of(word: str, length: int = 2) -> str:

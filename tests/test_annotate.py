@@ -36,6 +36,18 @@ def test_link_markup_is_relative_and_carries_the_entity(names: NameTable) -> Non
     assert html == '<p><a class="entity" data-entity="russia" href="../entities/russia.html">Russia</a></p>\n'
 
 
+def test_links_render_as_markdown_it_renders_them_without_our_rules() -> None:
+    from markdown_it.renderer import RendererHTML
+
+    from site_builder.annotate import _md, _State
+    table = NameTable([entity("at&t", "AT&T")])
+    source = doc('[AT&T](https://example.org "A title") and AT&T, [x]()')
+    tokens = _md.parse(source.body, {"site_builder": _State(source, table, False, '"<', None)})
+    html = annotate(source, table, href_prefix='"<').html
+    assert 'data-entity="at&amp;t" href="&quot;&lt;at&amp;t.html"' in html
+    assert html == RendererHTML().render(tokens, _md.options, {})
+
+
 def test_mentions_are_counted_even_when_not_linked(names: NameTable) -> None:
     result = annotate(doc("Kim Jong Un met Russia. Kim met Russia's envoy.\n\n# Russia"), names)
     assert [(m.entity_id, m.text, m.linked) for m in result.mentions] == [

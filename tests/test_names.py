@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from site_builder.names import NameTable, sentence_at, tokenize
+from site_builder.names import NameTable, sentence_at, sentence_starts, tokenize
 
 from .conftest import REGISTRY, entity
 
@@ -48,6 +48,14 @@ def test_sentence_at_skips_abbreviations() -> None:
     assert sentence_at(text, text.index("rained")) == "Finally it rained."
 
 
+def test_sentences_end_after_initials_and_titles_only_when_they_stand_alone() -> None:
+    text = "Prof. Xu met Mrs. Li and J.R. Ewing of the BBC. Their xMr. idea vs. ours? No. 5 said no! \u201cFine.\u201d Done."
+    starts = sentence_starts(text)
+    assert [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)])] == [
+        "Prof. Xu met Mrs. Li and J.R. Ewing of the BBC. ", "Their xMr. ", "idea vs. ours? ", "No. 5 said no! ",
+        "\u201cFine.\u201d ", "Done."]
+
+
 def test_a_name_that_cannot_be_matched_is_warned_about() -> None:
     table = NameTable([entity("dotnet", ".NET", aliases=["DotNet"])])
     (warning,) = table.warnings
@@ -60,14 +68,47 @@ from hypothesis import strategies as st  # noqa: E402
 
 PIECES = ["Kim", "Kim Jong Un", "Kim\nJong Un", "Kim  Jong Un", "Jong", "Un", "U.S.", "U.S.A", "U.N. Security Council",
           "North Korea", "Korea", "To Lam", "to lam", "Lam", "Georgia", "iphone", "IPHONE", "Conan O\u2019Brien",
-          "Russia's", "Kimberley", " ", ", ", ". ", "\u00a0", "-", "x", "\u0130stanbul"]
+          "Russia's", "Russia\u2019s", "\u2019", "Kimberley", " ", ", ", ". ", "\n", "\u00a0", "-", "x", "\u0130stanbul",
+          "\u03a3"]
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=30).map("".join))
-def test_candidate_prefilter_finds_what_walking_every_word_finds(text: str) -> None:
-    from site_builder.names import WORD_RE
+def test_finding_spellings_by_automaton_is_walking_the_trie_from_every_word(text: str) -> None:
+    from unittest import mock
+
+    from site_builder import names
     table = NameTable(REGISTRY)
     fast = table.find(text, set())
-    table._candidates = lambda t: [m.start() for m in WORD_RE.finditer(t)]  # type: ignore[method-assign]
-    assert fast == table.find(text, set())
+    with mock.patch.object(names, "_plain", lambda text, folded: False), \
+            mock.patch.object(table, "_candidates", lambda text, folded: [m.start() for m in names.WORD_RE.finditer(text)]):
+        assert fast == table.find(text, set())
+
+
+ODD_PIECES = [*PIECES, "Kim\u2003Jong Un", "Kim\x1fJong Un", "\u2003", "Conan O\u02bcBrien", "\u02bc", "\u0391\u03a3'\u0392",
+              "\u0391", "i\u0307stanbul"]
+"""Text where comparing characters is not comparing tokens: white space that is not folded,
+capital sigma, the modifier apostrophe (a letter); and a combining mark from lower-casing."""
+ODD_REGISTRY = [*REGISTRY, entity("conan-modifier", "Conan O\u02bcBrien"), entity("alpha", "\u0391"),
+                entity("alpha-sigma-beta", "\u0391\u03a3'\u0392"), entity("istanbul", "\u0130stanbul")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(ODD_PIECES), max_size=30).map("".join))
+def test_text_the_automaton_cannot_compare_is_walked(text: str) -> None:
+    from unittest import mock
+
+    from site_builder import names
+    table = NameTable(ODD_REGISTRY)
+    fast = table.find(text, set())
+    with mock.patch.object(names, "_plain", lambda text, folded: False):
+        assert fast == table.find(text, set())
+
+
+def test_odd_characters_are_white_space_left_unfolded_capital_sigma_and_the_modifier_apostrophe() -> None:
+    import sys
+
+    from site_builder.names import _FOLD_SPACE, _ODD
+    folded = {chr(c) for c, to in _FOLD_SPACE.items() if to == " "} | {" "}
+    every = [chr(c) for c in range(sys.maxunicode + 1)]
+    assert {c for c in every if _ODD.match(c)} == {c for c in every if c.isspace()} - folded | {"\u03a3", "\u02bc"}

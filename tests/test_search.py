@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from site_builder import pipeline, search
 from site_builder.pipeline import build
@@ -48,6 +50,20 @@ def test_words_are_folded_and_split_at_blocks_not_links() -> None:
     assert opening == "Déjà Pyongyang. Next next"
     assert " ".join(plain_text("<p>a &amp; b</p><li>c</li>").split()) == "a & b c"
     assert fold("Zürich") == "zurich" and shard_of("zurich") == "zu" and shard_of("é") == "__"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.characters(max_codepoint=0x100)) | st.text())
+def test_words_of_latin1_text_by_byte_table_are_the_regex_words(text: str) -> None:
+    assert search._words(text) == re.findall(r"\w+", text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["word", "a", " ", "\n\n\n", " \t ", "x" * 300, " " * 700, "\u00a0"]), max_size=40)
+       .map("".join))
+@example("a" * 999 + " " * 251 + "b")  # the first 1.25 EXCERPT join to one character too few
+def test_the_opening_read_from_the_start_is_the_opening_of_the_first_four_excerpts(text: str) -> None:
+    assert search._opening(text) == " ".join(text[:search.EXCERPT * 4].split())[:search.EXCERPT]
 
 
 def test_each_word_is_in_its_shard_with_its_articles(out: Path) -> None:
