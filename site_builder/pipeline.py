@@ -25,11 +25,10 @@ import pickle
 import sys
 import time
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from . import __version__
 from .annotate import annotate, prose
@@ -164,39 +163,23 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         warnings = tuple(Diagnostic(Path(p), line, message, "warning") for p, line, message in last["warnings"])
         return BuildResult(out, 0, warnings, time.perf_counter() - started, int(last["pages"]), {})
 
-    last_built, last_pages = _load(cache, "built"), _load(cache, "pages")
-    live = last is not None and not force and last_built.get("build") == last.get("build")
-    searching: list[_Searching] = []  # made by workers while this process indexes
-    try:
-        found = _analyse(config, cache, jobs, progress, lap, lambda *made: searching.append(
-            _Searching(*made, cache=cache, jobs=jobs, last=last_built.get("search") if live else None)))
-        errors = [d for d in found.diagnostics if d.level == "error"]
-        warnings = tuple(d for d in found.diagnostics if d.level != "error")
-        if errors:
-            raise BuildFailed(errors, warnings)
-        written = _finish(config, cache, jobs, progress, lap, out, stamp, found, searching[0], live,
-                          last_built, last_pages)
-        return BuildResult(out, written, warnings, time.perf_counter() - started, stamp["pages"] - written, stages)
-    finally:
-        for work in searching:
-            work.close()
-
-
-def _finish(config: Config, cache: Cache, jobs: int, progress: Callable[[str], None], lap: Callable[[str], None],
-            out: Path, stamp: dict[str, Any], found: _Analysis, searching: _Searching, live: bool,
-            last_built: dict[str, Any], last_pages: dict[str, Any]) -> int:
-    """Render and write the site, and remember what its pages were made from; returns
-    how many files were written (``stamp`` says how many there are)."""
-    articles, entities, keys, index = found.articles, found.entities, found.keys, found.index
+    found = _analyse(config, cache, jobs, progress, lap)
+    errors = [d for d in found.diagnostics if d.level == "error"]
     warnings = tuple(d for d in found.diagnostics if d.level != "error")
+    if errors:
+        raise BuildFailed(errors, warnings)
+    articles, entities, keys, index = found.articles, found.entities, found.keys, found.index
+
     base = _digest(_code(), repr(config), *_templates(config))
     site = _digest(base, found.site)
     entity_cards = {e.id: found.cards[id(e)] for e in entities}
+    last_built, last_pages = _load(cache, "built"), _load(cache, "pages")
+    live = last is not None and not force and last_built.get("build") == last.get("build")
     same = live and last_built.get("site") == site
     stamp["warnings"] = [[str(d.path), d.line, d.message] for d in warnings]
     with staging(out, stamp, background=True) as folder:
         staged = Staging(folder, out if live else None)
-        search = searching.finish(staged)
+        search = _search(found, cache, jobs, staged, last_built.get("search") if live else None)
         lap("search")
         plans = plan_site(index, config)
         _shared.update(config=config, plans=plans, parts=jobs, base=base, cards=found.cards,
@@ -221,7 +204,7 @@ def _finish(config: Config, cache: Cache, jobs: int, progress: Callable[[str], N
         cache.put(ns, (), drop=cache.keys(ns) - set(keys))
     cache.put("search", (), drop=cache.keys("search") - set(search.blocks))
     lap("render and write")
-    return written
+    return BuildResult(out, written, warnings, time.perf_counter() - started, stamp["pages"] - written, stages)
 
 
 @contextlib.contextmanager
@@ -281,15 +264,9 @@ class _Analysis:
     same, so is the data of every page that shows no entity whose card changed."""
 
 
-Meanwhile = Callable[[list[Article], list[Entity], list[str], list[tuple[Mentioned, Any]], dict[str, Any]], None]
-"""Called by ``_analyse`` between annotating and indexing, with the articles, the entities,
-the annotation keys, what the index needs of each document and the word counts made."""
-
-
 def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], None],
-             lap: Callable[[str], None] = lambda stage: None, meanwhile: Meanwhile | None = None) -> _Analysis:
-    """Load, annotate and index, through the cache; diagnostics are collected, never raised.
-    ``meanwhile`` starts what needs the annotations but not the index (unless there are errors)."""
+             lap: Callable[[str], None] = lambda stage: None) -> _Analysis:
+    """Load, annotate and index, through the cache; diagnostics are collected, never raised."""
     diagnostics: list[Diagnostic] = []
     if cache.info("code") != _code():  # made by another version of site-builder: start afresh
         cache.clear()
@@ -338,8 +315,6 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     for _, problems in done:
         diagnostics += problems
     diagnostics.sort(key=lambda d: (str(d.path), d.line))
-    if meanwhile is not None and not any(d.level == "error" for d in diagnostics):
-        meanwhile(articles, entities, keys, done, counted)
     progress("cross-referencing")
     index = build_index(articles, entities, {a.slug: m for a, (m, _) in zip(articles, done)},
                         lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None,
@@ -786,53 +761,27 @@ class _Search:
     """How many files were linked from the last build's site, unchanged."""
 
 
-class _Searching:
-    """The search files being made: the blocks of articles whose text changed are indexed again
-    by worker processes of their own, started between annotation and the index, which this
-    process makes meanwhile. When nothing the files are made from changed since the ``last``
-    build (a description or an entity's body edited), they are to be linked instead."""
-
-    def __init__(self, articles: list[Article], entities: list[Entity], keys: list[str],
-                 done: list[tuple[Mentioned, Any]], words: dict[str, tuple[str, str]], *, cache: Cache, jobs: int,
-                 last: tuple[str, list[str]] | None) -> None:
-        self.blocks: list[list[tuple[str, str, str, str]]] = [[] for _ in range(block_count(len(articles)))]
-        for article, key in zip(articles, keys):
-            self.blocks[block_of(article.slug, len(self.blocks))].append(
-                (article.title, article.slug, article.date.isoformat() if article.date else "", key))
-        for block in self.blocks:
-            block.sort(key=lambda row: row[1])
-        self.keys = [_digest(_code(), *(part for row in block for part in row)) for block in self.blocks]
-        counts = Counter(e for summary, _ in done[:len(articles)] for e, _, _ in summary)
-        self.listed = entity_rows(entities, counts)
-        self.key = _digest(*self.keys, pickle.dumps(self.listed))
-        self.cache, self.jobs, self.words, self.last = cache, jobs, words, last
-        self.known: dict[str, Block] = {}
-        self.todo: list[str] = []
-        self.pending: _Pending[Block] | None = None
-        if last is None or last[0] != self.key:
-            self._start()
-
-    def _start(self) -> None:
-        self.known = {k: pickle.loads(v) for k, v in self.cache.get("search", self.keys).items()}
-        todo = [(k, b) for k, b in zip(self.keys, self.blocks) if k not in self.known]
-        self.todo = [k for k, _ in todo]
-        _shared.update(words=self.words, blocks=todo)
-        self.pending = _Pending(_index_search, range(len(todo)), self.jobs)
-
-    def finish(self, staged: Staging) -> _Search:
-        """The search files: linked into ``staged`` from the last site if they can be, else made."""
-        if self.pending is None and self.last is not None and staged.link_all(self.last[1]):
-            return _Search([], self.keys, self.key, self.last[1], len(self.last[1]))
-        if self.pending is None:  # the last site lacks one of them
-            self._start()
-        assert self.pending is not None
-        self.known.update(zip(self.todo, self.pending.result()))
-        files = search_files(self.listed, [self.known[k] for k in self.keys])
-        return _Search(files, self.keys, self.key, [page.path for page in files], 0)
-
-    def close(self) -> None:
-        if self.pending is not None:
-            self.pending.close()
+def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: tuple[str, list[str]] | None
+            ) -> _Search:
+    """The search files, made from the blocks of articles; only blocks whose articles changed
+    are indexed again, by the workers. When nothing they are made from changed since the
+    ``last`` build (a description or an entity's body edited), its files are linked instead."""
+    blocks: list[list[tuple[str, str, str, str]]] = [[] for _ in range(block_count(len(found.articles)))]
+    for article, key in zip(found.articles, found.keys):
+        blocks[block_of(article.slug, len(blocks))].append(
+            (article.title, article.slug, article.date.isoformat() if article.date else "", key))
+    for block in blocks:
+        block.sort(key=lambda row: row[1])
+    keys = [_digest(_code(), *(part for row in block for part in row)) for block in blocks]
+    listed = entity_rows(found.entities, {e: len(a) for e, a in found.index.appearances.items()})
+    key = _digest(*keys, pickle.dumps(listed))
+    if last is not None and last[0] == key and staged.link_all(last[1]):
+        return _Search([], keys, key, last[1], len(last[1]))
+    known = {k: pickle.loads(v) for k, v in cache.get("search", keys).items()}
+    _shared.update(words=found.words, blocks=[(k, b) for k, b in zip(keys, blocks) if k not in known])
+    known.update(zip((k for k, _ in _shared["blocks"]), _map(_index_search, range(len(_shared["blocks"])), jobs)))
+    files = search_files(listed, [known[k] for k in keys])
+    return _Search(files, keys, key, [page.path for page in files], 0)
 
 
 def _index_search(number: int) -> Block:
@@ -906,32 +855,3 @@ def _map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
         return list(map(function, items))
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         return pool.map(function, items, chunksize=max(1, len(items) // (jobs * 8)))
-
-
-class _Pending(Generic[R]):
-    """``map`` over forked workers (as many as there are items, up to ``jobs``) that runs while
-    this process goes on; ``result`` waits for it. In-process, at once, for one job."""
-
-    def __init__(self, function: Callable[[T], R], items: Sequence[T], jobs: int) -> None:
-        self.pool: Any = None
-        self.done: list[R] = []
-        if jobs == 1 or not items:
-            self.done = list(map(function, items))
-            return
-        self.pool = multiprocessing.get_context("fork").Pool(min(jobs, len(items)))
-        self.running = self.pool.map_async(function, items, chunksize=1)
-
-    def result(self) -> list[R]:
-        if self.pool is not None:
-            try:
-                self.done = self.running.get()
-            finally:
-                self.close()
-        return self.done
-
-    def close(self) -> None:
-        """Stop the workers (at once, if they are not done)."""
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-            self.pool = None
