@@ -320,7 +320,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
                         lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None,
                         link=_Links(cache, jobs))
     documents: list[Article | Entity] = [*articles, *entities]
-    cards = {id(item): _card(item) for item in documents}
+    cards = {id(item): files.cards.get(id(item)) or _card(item) for item in documents}
     site = _digest(salt, *(cards[id(item)] for item in articles), _values([m for m, _ in done[:len(articles)]]))
     lap("index")
     return _Analysis(articles, entities, keys, html, index, diagnostics, counted, cards, site)
@@ -453,6 +453,8 @@ class _Files:
         self.loaders: dict[Path, Callable[[Path, list[Diagnostic]], Any]] = {}
         self.bodies: dict[Path, Document] = {}
         self.stats: dict[Path, tuple[int, ...] | None] = {}
+        self.cards: dict[int, str] = {}
+        """The card (see ``_card``) of each item handed out, by id(): made once, when the file is read."""
 
     def parse(self, path: Path, load: Callable[[Path, list[Diagnostic]], Any]) -> tuple[Any, list[Diagnostic]]:
         stat = self.stats.pop(path, None) or _stat(path)
@@ -467,6 +469,7 @@ class _Files:
         self.loaders[path] = load
         if entry[1]:
             self.digests[path] = entry[1]
+            self.cards[id(entry[2])] = entry[4]
         return entry[2], list(entry[3])
 
     def stale(self, paths: list[Path]) -> list[Path]:
@@ -512,13 +515,14 @@ def _stat(path: Path) -> tuple[int, ...] | None:
 def _entry(path: Path, stat: tuple[int, ...], load: Callable[[Path, list[Diagnostic]], Any]
            ) -> tuple[tuple[Any, ...], Document | None]:
     """Parse a file into what ``_Files`` remembers of it (its stat, a digest of its document,
-    the item without its body, the diagnostics), and the document with its body."""
+    the item without its body, the diagnostics, the item's card), and the document with its body."""
     item, found = parse_file(path, load)
     doc = getattr(item, "doc", None)
     if doc is None:
-        return (stat, "", item, found), None
+        return (stat, "", item, found, ""), None
     digest = _digest(str(doc.path), str(doc.body_line), doc.body)
-    return (stat, digest, dataclasses.replace(item, doc=dataclasses.replace(doc, body="")), found), doc
+    kept = dataclasses.replace(item, doc=dataclasses.replace(doc, body=""))
+    return (stat, digest, kept, found, _card(kept)), doc
 
 
 def _salt(config: Config, entities: list[Entity]) -> str:
