@@ -197,7 +197,9 @@ class NameTable:
         if _plain(text, folded):
             at = sorted(self._found(spaced, folded).items())
         else:
-            at = ((start, self._walk(text, start)) for start in self._candidates(text, folded))
+            # Characters and tokens compare differently here: an automaton over the folded
+            # text can miss a name (one with an em space in it), so the trie is walked from every word.
+            at = ((m.start(), self._walk(text, m.start())) for m in WORD_RE.finditer(text))
         matches: list[Match] = []
         pos = 0
         for start, spellings in at:
@@ -221,16 +223,6 @@ class NameTable:
             start = last + 1 - size
             found.setdefault(start, []).append((last + 1, spaced[start:last + 1], claims))
         return found
-
-    def _candidates(self, text: str, folded: str) -> list[int]:
-        """Offsets where some spelling occurs, ignoring case, in order: the only places worth a trie walk.
-
-        Text it cannot compare offset for offset (case folding that changes
-        length, runs of spaces inside a name) falls back to walking from every word.
-        """
-        if len(folded) != len(text) or "  " in folded:
-            return [m.start() for m in WORD_RE.finditer(text)]
-        return sorted(self._found(folded, folded))
 
     def _walk(self, text: str, start: int) -> list[Spelled]:
         """Walk the trie from one word: the spellings on the way, shortest first."""

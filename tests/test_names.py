@@ -80,8 +80,7 @@ def test_finding_spellings_by_automaton_is_walking_the_trie_from_every_word(text
     from site_builder import names
     table = NameTable(REGISTRY)
     fast = table.find(text, set())
-    with mock.patch.object(names, "_plain", lambda text, folded: False), \
-            mock.patch.object(table, "_candidates", lambda text, folded: [m.start() for m in names.WORD_RE.finditer(text)]):
+    with mock.patch.object(names, "_plain", lambda text, folded: False):  # then the trie is walked from every word
         assert fast == table.find(text, set())
 
 
@@ -112,3 +111,16 @@ def test_odd_characters_are_white_space_left_unfolded_capital_sigma_and_the_modi
     folded = {chr(c) for c, to in _FOLD_SPACE.items() if to == " "} | {" "}
     every = [chr(c) for c in range(sys.maxunicode + 1)]
     assert {c for c in every if _ODD.match(c)} == {c for c in every if c.isspace()} - folded | {"\u03a3", "\u02bc"}
+
+
+def test_a_name_is_found_across_any_white_space_and_beside_odd_characters() -> None:
+    """Text where comparing characters is not comparing tokens (an em space, a capital sigma,
+    a modifier apostrophe) is walked word by word: a name is found even where no shorter
+    name starts (the automaton over the folded text saw no spelling there)."""
+    table = NameTable([entity("kim-jong-un", "Kim Jong Un"), entity("to-lam", "To Lam")])
+    for text in ("Then Kim\u2003Jong Un spoke.", "ΣIGMA: Kim Jong Un spoke.", "Kim Jong Un spoke of the Hawaiʻi trip.",
+                 "Then Kim\u3000Jong\u2009Un spoke."):
+        assert [(m.entity_id, text[m.start:m.end].split()) for m in table.find(text, set())] == \
+            [("kim-jong-un", ["Kim", "Jong", "Un"])], text
+    assert [m.entity_id for m in table.find("Kim\u2003Jong\u2003Un met To\u2003Lam, to lam.", set())] == \
+        ["kim-jong-un", "to-lam"]
