@@ -9,7 +9,9 @@ A build is incremental by keys, not by flags: each parsed file is remembered
 under its stat, each annotation under a digest of its text and of every name
 it could match, each page under a digest of exactly the data its template is
 given. A page whose key is unchanged is hard-linked from the current site
-into the new one instead of being rendered again.
+into the new one instead of being rendered again. What every build reads whole
+(files, annotations, page keys) is kept in shards, rewritten only where an
+edit touched them.
 """
 
 from __future__ import annotations
@@ -441,7 +443,8 @@ class _Files:
     Results leave out the document body, remembered or not: only annotation
     reads it (``document`` hands it over once, or reads the file again), and at
     100,000 articles the bodies are half a gigabyte the rest of the build has no
-    use for.
+    use for. New and changed articles are read by the workers instead (``stale``
+    says which, ``add`` takes what they read), each with its annotation.
     """
 
     def __init__(self, cache: Cache) -> None:
