@@ -65,3 +65,16 @@ def test_stamp_is_kept_in_the_marker(tmp_path: Path) -> None:
     write_site([Page("index.html", b"x")], out, {"fingerprint": "abc", "pages": 1})
     stamp = read_stamp(out)
     assert stamp is not None and (stamp["fingerprint"], stamp["pages"]) == ("abc", 1)
+
+
+def test_a_page_is_never_written_through_a_link_into_the_live_site(tmp_path: Path) -> None:
+    live, new = tmp_path / "live", tmp_path / "new"
+    (live / "a").mkdir(parents=True)
+    (live / "a" / "page.html").write_bytes(b"old")
+    staged = Staging(new, live)
+    assert staged.link("a/page.html")
+    with pytest.raises(FileExistsError):  # staged twice: a mistake, never a write into the live copy
+        staged.write(Page("a/page.html", b"new"))
+    assert (live / "a" / "page.html").read_bytes() == b"old"
+    assert staged.write(Page("a/other.html", b"x" * 100_000))  # a new page, whole
+    assert (new / "a" / "other.html").read_bytes() == b"x" * 100_000
