@@ -87,6 +87,8 @@ _shared: dict[str, Any] = {}
 """What worker processes need, set before they fork so that nothing is pickled to them."""
 CACHE = ".site-cache"
 """The build cache's folder, beside site.toml."""
+ARTICLE_LINKS = "../entities/"
+"""How an article's entity links start (its page is in articles/); an entity's are relative to entities/."""
 _Annotation = tuple[Mentioned, tuple[Diagnostic, ...], str | None, tuple[str, str] | None]
 """What annotating a document hands back: what the index needs of it, its diagnostics, and its
 HTML and word counts only if there is no cache to keep them in."""
@@ -297,14 +299,14 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     diagnostics += names.warnings
     lap("load")
 
-    docs = [*((a.doc, "../entities/", None) for a in articles), *((e.doc, "", e.id) for e in entities)]
+    docs = [*((a.doc, ARTICLE_LINKS, None) for a in articles), *((e.doc, "", e.id) for e in entities)]
     keys = [_key(salt, prefix, exclude, files.digests.get(doc.path) or repr(doc)) for doc, prefix, exclude in docs]
     known = {k: annotated[k] for k in keys if k in annotated and k not in fresh}
     todo = [i for i, k in enumerate(keys) if k not in known and k not in fresh]
     progress(f"annotating {len(todo)} of {len(docs)} documents")
     _shared.update(docs=[(files.document(docs[i][0]), *docs[i][1:], keys[i]) for i in todo])
-    chunks = [(start, min(start + 64, len(todo))) for start in range(0, len(todo), 64)]
-    fresh.update(zip((keys[i] for i in todo), (r for share in _map(_annotate, chunks, jobs) for r in share)))
+    shares = _map(_annotate, _chunks(len(todo), 64), jobs)
+    fresh.update(zip((keys[i] for i in todo), (r for share in shares for r in share)))
     html = {k: text for k, (_, _, text, _) in fresh.items() if text is not None}
     counted = {k: w for k, (*_, w) in fresh.items() if w is not None}
     _shared["docs"] = []
@@ -544,9 +546,8 @@ def _read_articles(files: _Files, paths: list[Path], salt: str, jobs: int) -> di
     """Read and annotate new or changed article files in the workers, so that their text never
     crosses processes; ``files`` learns what they read. Returns each annotation made, by key."""
     _shared["paths"] = paths
-    chunks = [(start, min(start + 64, len(paths))) for start in range(0, len(paths), 64)]
     fresh: dict[str, _Annotation] = {}
-    for path, entry, key, annotation in (r for share in _map(_read, chunks, jobs) for r in share):
+    for path, entry, key, annotation in (r for share in _map(_read, _chunks(len(paths), 64), jobs) for r in share):
         files.add(path, entry)
         if annotation is not None:
             fresh[key] = annotation
@@ -562,8 +563,8 @@ def _read(chunk: tuple[int, int]) -> list[tuple[Path, tuple[Any, ...], str, _Ann
         stat = _stat(path)
         if stat is not None:
             entry, doc = _entry(path, stat, load_article)
-            read.append((path, entry, doc, _key(_shared["salt"], "../entities/", None, entry[1]) if doc else ""))
-    todo = [(doc, "../entities/", None, key) for _, _, doc, key in read
+            read.append((path, entry, doc, _key(_shared["salt"], ARTICLE_LINKS, None, entry[1]) if doc else ""))
+    todo = [(doc, ARTICLE_LINKS, None, key) for _, _, doc, key in read
             if doc is not None and key not in _shared["annotated"]]
     done = dict(zip((key for *_, key in todo), _annotate_all(todo)))
     return [(path, entry, key, done.get(key)) for path, entry, _, key in read]
@@ -591,7 +592,7 @@ class _Links:
                            ranker=RelatedRanker(ordered, mentioned) if "links" in missing else None)
             step = max(1, -(-len(ordered) // (self.jobs * 4)))
             parts = ([None] if "cooccurring" not in found else []) + (
-                [(i, min(i + step, len(ordered))) for i in range(0, len(ordered), step)] if "links" not in found else [])
+                _chunks(len(ordered), step) if "links" not in found else [])
             done = _map(_link, parts, self.jobs)
             if "cooccurring" not in found:
                 found["cooccurring"] = done.pop(0)
@@ -737,8 +738,8 @@ def _candidates(config: Config, articles: list[Article], entities: list[Entity],
     todo = [i for i, k in enumerate(keys) if k not in found]
     _shared["docs"] = [(files.bodies[a.doc.path] if a.doc.path in files.bodies else files.document(a.doc))
                        for a in (articles[i] for i in todo)]
-    chunks = [(start, min(start + 16, len(todo))) for start in range(0, len(todo), 16)]
-    fresh = dict(zip((keys[i] for i in todo), (r for share in _map(_detect, chunks, jobs) for r in share)))
+    shares = _map(_detect, _chunks(len(todo), 16), jobs)
+    fresh = dict(zip((keys[i] for i in todo), (r for share in shares for r in share)))
     cache.put("detected", ((k, pickle.dumps(v)) for k, v in fresh.items()), drop=cache.keys("detected") - set(keys))
     found.update(fresh)
     texts, spans = [found[k][0] for k in keys], [found[k][1] for k in keys]
@@ -854,6 +855,11 @@ def _render(part: int) -> tuple[list[tuple[str, str, str, str, bool]], int]:
     finally:
         cache.close()
     return done, sum(staged.write(page) for page in _shared["files"][part::_shared["parts"]])
+
+
+def _chunks(count: int, size: int) -> list[tuple[int, int]]:
+    """(start, stop) of each run of ``size`` items of ``count``: one task for a worker."""
+    return [(start, min(start + size, count)) for start in range(0, count, size)]
 
 
 def _map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
