@@ -611,7 +611,7 @@ def _link(part: tuple[int, int] | None) -> Any:
 def _card(item: Article | Entity) -> str:
     """A digest of every field of an article or entity but its document (the one page that
     shows a document, as ``body``, has the document's annotation key in its key)."""
-    return _digest(pickle.dumps(tuple(str(value.path) if name == "doc" else value for name, value in vars(item).items())))
+    return _digest(_values(tuple(str(value.path) if name == "doc" else value for name, value in vars(item).items())))
 
 
 def _values(obj: Any) -> bytes:
@@ -782,7 +782,7 @@ def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: tu
         block.sort(key=lambda row: row[1])
     keys = [_digest(_code(), *(part for row in block for part in row)) for block in blocks]
     listed = entity_rows(found.entities, {e: len(a) for e, a in found.index.appearances.items()})
-    key = _digest(*keys, pickle.dumps(listed))
+    key = _digest(*keys, _values(listed))
     if last is not None and last[0] == key and staged.link_all(last[1]):
         return _Search([], keys, key, last[1], len(last[1]))
     known = {k: pickle.loads(v) for k, v in cache.get("search", keys).items()}
