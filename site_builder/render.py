@@ -131,6 +131,12 @@ def _related_items(related: Iterable[Related], entities: Mapping[str, Entity]) -
     return Markup("".join(items))
 
 
+@functools.lru_cache(maxsize=65536)
+def _time(date: dt.date) -> str:
+    """A <time> element: the date in full, for machines as ISO 8601."""
+    return f'<time datetime="{date.isoformat()}">{_longdate(date)}</time>'
+
+
 def _dated_items(articles: Iterable[Article], prefix: str) -> Markup:
     """``articles|dated_items(prefix)``: an <li> for each article, its date and its link
     (``prefix`` + slug + '.html'), each after a newline. Tag, archive and index pages list
@@ -138,7 +144,7 @@ def _dated_items(articles: Iterable[Article], prefix: str) -> Markup:
     prefix = _text(prefix)
     items = []
     for a in articles:
-        dated = f'<time datetime="{a.date.isoformat()}">{_longdate(a.date)}</time>' if a.date else ""
+        dated = _time(a.date) if a.date else ""
         items.append(f'\n    <li>{dated}\n      <a href="{prefix}{_text(a.slug)}.html">{_text(a.title)}</a></li>')
     return Markup("".join(items))
 
@@ -160,7 +166,7 @@ def _appearance_items(appearances: Iterable[Appearance]) -> Markup:
 def _appearance_head(slug: str, title: str, date: dt.date | None) -> str:
     """The start of an appearance's <li>: the article's link and date, made once per article
     (each is listed on the pages of all the entities it mentions)."""
-    dated = f'<time datetime="{date.isoformat()}">{_longdate(date)}</time> · ' if date else ""
+    dated = f"{_time(date)} · " if date else ""
     return f'      <li>\n        <a href="../articles/{_text(slug)}.html">{_text(title)}</a>\n        <span class="meta">{dated}'
 
 
