@@ -452,7 +452,7 @@ class _Files:
     def __init__(self, cache: Cache) -> None:
         self.cache = cache
         self.known: dict[str, tuple[Any, ...]] = _load(cache, "files")
-        self.loaded = dict(self.known)
+        """What the last build read: left as it was, for ``save`` to tell what changed."""
         self.digests: dict[Path, str] = {}
         self.new: dict[str, tuple[Any, ...]] = {}
         self.loaders: dict[Path, Callable[[Path, list[Diagnostic]], Any]] = {}
@@ -465,7 +465,7 @@ class _Files:
         stat = self.stats.pop(path, None) or _stat(path)
         if stat is None:  # a dangling link or a loop of links: parse_file says what is wrong
             return parse_file(path, load)
-        entry = self.known.get(str(path))
+        entry = self.new.get(str(path)) or self.known.get(str(path))
         if entry is None or entry[0] != stat:
             entry, doc = _entry(path, stat, load)
             self.new[str(path)] = entry
@@ -489,7 +489,7 @@ class _Files:
 
     def add(self, path: Path, entry: tuple[Any, ...]) -> None:
         """Remember a file read elsewhere (by a worker)."""
-        self.known[str(path)] = self.new[str(path)] = entry
+        self.new[str(path)] = entry
 
     def document(self, doc: Document) -> Document:
         """``doc`` with its body: the one read in this build (once), else read again."""
@@ -505,7 +505,7 @@ class _Files:
     def save(self) -> None:
         """Remember the files read in this build (and only those)."""
         _store(self.cache, "files", {str(p): self.new.get(str(p)) or self.known[str(p)] for p in self.loaders},
-               self.loaded)
+               self.known)
 
 
 def _stat(path: Path) -> tuple[int, ...] | None:
