@@ -24,7 +24,7 @@ def findings(index: SiteIndex, documents: Iterable[tuple[str, Document, str]], p
     ``pages`` every file the site will have."""
     found: list[Diagnostic] = []
     for entity in index.entities.values():
-        if not index.appearances.get(entity.id) and not index.credits.get(entity.id):
+        if not index.reach.get(entity.id) and not index.credits.get(entity.id):
             found.append(Diagnostic(entity.doc.path, 1, f"no article mentions '{entity.name}'", "warning"))
     for article in index.articles:
         if not index.mention_counts.get(article.slug):

@@ -218,10 +218,10 @@ def markdown_files(folder: Path) -> list[Path]:
 
 
 def _load_all(folder: Path, load: Callable[[Path, list[Diagnostic]], Any], key: Callable[[Any], str], what: str,
-              diagnostics: list[Diagnostic], parse: Parse) -> list[Any]:
+              diagnostics: list[Diagnostic], parse: Parse, paths: list[Path] | None = None) -> list[Any]:
     items: list[Any] = []
     first: dict[str, Path] = {}
-    for path in markdown_files(folder):
+    for path in markdown_files(folder) if paths is None else paths:
         item, found = parse(path, load)
         diagnostics += found
         if item is None:
@@ -234,10 +234,12 @@ def _load_all(folder: Path, load: Callable[[Path, list[Diagnostic]], Any], key: 
     return items
 
 
-def load_articles(content_dir: Path, diagnostics: list[Diagnostic], parse: Parse = parse_file) -> list[Article]:
-    """Every article under ``content_dir/articles``; problems go to ``diagnostics``."""
+def load_articles(content_dir: Path, diagnostics: list[Diagnostic], parse: Parse = parse_file,
+                  paths: list[Path] | None = None) -> list[Article]:
+    """Every article under ``content_dir/articles`` (``paths``: its ``markdown_files``, if
+    listed already); problems go to ``diagnostics``."""
     return _load_all(content_dir / "articles", load_article, lambda a: a.slug, "articles have the slug",
-                     diagnostics, parse)
+                     diagnostics, parse, paths)
 
 
 def load_entities(content_dir: Path, diagnostics: list[Diagnostic], parse: Parse = parse_file) -> list[Entity]:

@@ -21,7 +21,7 @@ benchmarks/related_speed.py: at 10,000 articles 1,000 changes no related list (5
 
 
 def rank_related(articles: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]
-                 ) -> dict[str, tuple[Related, ...]]:
+                 ) -> Mapping[str, tuple[Related, ...]]:
     """For each article, the others sharing the most entities, each weighted by its rarity (idf);
     very common entities offer only their newest articles (see RelatedRanker)."""
     return related_objects(articles, RelatedRanker(articles, mentioned).rank(0, len(articles)))

@@ -284,7 +284,7 @@ def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
             "older": articles[i + 1] if i + 1 < len(articles) else None,
             "tag_slugs": {tag: tag_slug(tag) for tag in article.tags},
             "credited": {role: ents[e] for role, e in index.bylines.get(article.slug, {}).items()},
-            "reach": {e.id: len(index.appearances.get(e.id, ())) for e, _ in mentioned}}
+            "reach": {e.id: index.reach.get(e.id, 0) for e, _ in mentioned}}
 
     def entity_data(entity: Entity) -> dict[str, Any]:
         return {"entity": entity, "appearances": index.appearances.get(entity.id, ()),
@@ -309,7 +309,7 @@ def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
     plans.append(PagePlan("tags/index.html", "tags_index.html", _given({"tags": list(tags.items())})))  # in the menu
     plans += [PagePlan(f"tags/{slug}.html", "tag.html", _given({"tag": label, "articles": listed}))
               for slug, (label, listed) in tags.items()]
-    counts = {e: len(a) for e, a in index.appearances.items()}
+    counts = index.reach
     alphabetical = sorted(ents.values(), key=lambda e: (e.name.casefold(), e.id))
     plans.append(PagePlan("entities/index.html", "entities_index.html",
                           _given({"groups": group_by_type([(e, counts.get(e.id, 0)) for e in alphabetical])})))
