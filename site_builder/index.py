@@ -7,6 +7,7 @@ entities they share, rarer entities weighing more (inverse document frequency).
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping
@@ -42,12 +43,17 @@ class Related:
 
 
 class Made(Mapping[K, V], Generic[K, V]):
-    """A mapping whose values are made from plain parts when first asked for. A rebuild
-    renders a few pages: it needs a few of the 150,000 appearances and 50,000 related
-    articles of a 10,000-article site, and making them all took a quarter of a second."""
+    """A mapping whose values are made from plain parts when first asked for (and the parts
+    too, when given as a function). A rebuild renders a few pages: it needs a few of the
+    150,000 appearances and 50,000 related articles of a 10,000-article site, and making
+    them all took a quarter of a second."""
 
-    def __init__(self, parts: dict[K, Any], make: Callable[[Any], V]) -> None:
-        self._parts, self._make, self._made = parts, make, dict[K, V]()
+    def __init__(self, parts: dict[K, Any] | Callable[[], dict[K, Any]], make: Callable[[Any], V]) -> None:
+        self._given, self._make, self._made = parts, make, dict[K, V]()
+
+    @functools.cached_property
+    def _parts(self) -> dict[K, Any]:
+        return self._given() if callable(self._given) else self._given
 
     def __getitem__(self, key: K) -> V:
         try:
@@ -124,10 +130,14 @@ def build_index(articles: list[Article], entities: list[Entity], mentions: Mappi
     remembers its earlier results).
     """
     ordered = tuple(sorted(articles, key=newest_first))
-    appearances: dict[str, list[tuple[Article, int, str]]] = defaultdict(list)
-    for article in ordered:
-        for entity_id, n, sentence in mentions[article.slug]:
-            appearances[entity_id].append((article, n, sentence))
+
+    def appearances() -> dict[str, list[tuple[Article, int, str]]]:
+        found: dict[str, list[tuple[Article, int, str]]] = defaultdict(list)
+        for article in ordered:
+            for entity_id, n, sentence in mentions[article.slug]:
+                found[entity_id].append((article, n, sentence))
+        return found
+
     bylines: dict[str, dict[str, str]] = {}
     credits: dict[str, list[tuple[Article, str]]] = defaultdict(list)
     for article in ordered:
@@ -144,7 +154,7 @@ def build_index(articles: list[Article], entities: list[Entity], mentions: Mappi
         entities={e.id: e for e in entities},
         mention_counts=Made({a.slug: mentions[a.slug] for a in ordered}, lambda m: tuple((e, n) for e, n, _ in m)),
         appearances=Made(appearances, lambda found: tuple(Appearance(*a) for a in found)),
-        reach={e: len(a) for e, a in appearances.items()},
+        reach=Counter(e for a in ordered for e, _, _ in mentions[a.slug]),
         cooccurring=cooccurring,
         related=related,
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import pipeline
+from site_builder import index, pipeline
 from site_builder.cache import Cache
 from site_builder.pipeline import CACHE, PageKeys, _load, _shard, _store, build
 
@@ -225,6 +225,32 @@ def test_page_data_is_digested_again_only_when_it_can_have_changed(
     assert sorted(calls) == sorted(expected)
     if digested == "showing":
         assert {"entities/moscow.html", "entities/index.html", ARTICLE} <= showing < set(pages)
+
+
+def test_while_the_site_is_the_same_the_index_makes_only_what_pages_ask_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit to a body alone: no entity page is rendered again, so no appearance is made,
+    and related articles are looked up under the last build's keys, not new ones."""
+    project = copy_example(tmp_path)
+    second_article(project)
+    build(project, jobs=1)
+    made: list[str] = []
+    original = index.Appearance.__init__
+    monkeypatch.setattr(index.Appearance, "__init__", lambda self, *a: made.append(a[0].slug) or original(self, *a))
+    given: list[dict[str, str] | None] = []
+
+    class Links(pipeline._Links):
+        def __init__(self, cache: Cache, jobs: int, keys: dict[str, str] | None = None) -> None:
+            given.append(keys)
+            super().__init__(cache, jobs, keys)
+
+    monkeypatch.setattr(pipeline, "_Links", Links)
+    EDITS["article text"][0](project)
+    build(project, jobs=1)
+    assert made == [] and given[-1]
+    EDITS["article mentions"][0](project)
+    build(project, jobs=1)
+    assert made and given[-1] is None
 
 
 def test_a_touched_article_is_read_again_but_not_annotated_again(tmp_path: Path,
