@@ -213,7 +213,8 @@ def markdown_files(folder: Path) -> list[Path]:
     found = []
     for top, folders, names in os.walk(folder):
         folders[:] = sorted(f for f in folders if not f.startswith("."))
-        found += [Path(top, name) for name in sorted(names) if name.endswith(".md") and not name.startswith(("_", "."))]
+        here = Path(top)
+        found += [here / name for name in sorted(names) if name.endswith(".md") and not name.startswith(("_", "."))]
     return found
 
 

@@ -183,8 +183,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     live = last is not None and not force and last_built.get("build") == last.get("build")
     same = live and last_built.get("site") == site
     stamp["warnings"] = [[str(d.path), d.line, d.message] for d in warnings]
-    with staging(out, stamp, background=True) as folder:
-        staged = Staging(folder, out if live else None)
+    with staging(out, stamp, background=True, reuse=live) as staged:
         search = _search(found, cache, jobs, staged, last_built.get("search") if live else None)
         lap("search")
         plans = plan_site(index, config)
@@ -201,6 +200,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         written = sum(w for *_, w in page_keys) + sum(n for _, n in shares)
         stamp["pages"] = len(page_keys) + len(_shared["files"]) + search.linked
         stamp["build"] = _digest(*sorted(key for _, key, *_ in page_keys))
+        staged.prune({path for path, *_ in page_keys} | {page.path for page in _shared["files"]} | set(search.paths))
     # The new site is in place: remember what its pages were made from (the pages first: the
     # build digest tells that they go with the site, and without it they are not used).
     _store(cache, "pages", {path: (key, context, shown) for path, key, context, shown, _ in page_keys}, last_pages)
@@ -388,11 +388,13 @@ def fingerprint(config: Config, stats: dict[str, tuple[int, ...]] | None = None)
 
 
 def _digest(*parts: str | bytes) -> str:
-    digest = hashlib.blake2b(digest_size=20)
-    for part in parts:
-        digest.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
-    return digest.hexdigest()
+    """The parts, each followed by a NUL byte, digested (20 bytes, as hex)."""
+    try:  # all text (most calls, 26,000 a rebuild): one encode, twice as fast
+        joined = ("\0".join(parts) + "\0").encode("utf-8", "surrogatepass") if parts else b""  # type: ignore[arg-type]
+    except TypeError:
+        joined = b"".join(part + b"\0" if isinstance(part, bytes) else (part + "\0").encode("utf-8", "surrogatepass")
+                          for part in parts)
+    return hashlib.blake2b(joined, digest_size=20).hexdigest()
 
 
 _CODE: list[str] = []

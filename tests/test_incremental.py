@@ -317,3 +317,10 @@ def test_what_is_kept_whole_is_rewritten_only_in_the_shards_an_edit_touched(tmp_
     _store(store, "ns", {}, edited)  # every key gone: every shard dropped
     assert _load(store, "ns") == {} and store.keys("ns") == set()
     store.close()
+
+
+def test_digests_tell_parts_apart_and_text_from_its_bytes_not() -> None:
+    digest = pipeline._digest
+    assert digest("ab", "c") != digest("a", "bc") != digest("abc") != digest("abc", "")
+    assert digest("é", "x") == digest("é".encode(), b"x") == digest("é", b"x")
+    assert digest() != digest("") and len(digest("a")) == 40

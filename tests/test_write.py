@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -12,8 +13,7 @@ from site_builder.write import MARKER, Staging, check_output, read_stamp, stagin
 
 def write_site(pages: Iterable[Page], out: Path, stamp: dict[str, object] | None = None) -> int:
     """What the pipeline does, minus the workers."""
-    with staging(out, stamp) as folder:
-        staged = Staging(folder)
+    with staging(out, stamp) as staged:
         return sum(staged.write(page) for page in pages)
 
 
@@ -78,3 +78,71 @@ def test_a_page_is_never_written_through_a_link_into_the_live_site(tmp_path: Pat
     assert (live / "a" / "page.html").read_bytes() == b"old"
     assert staged.write(Page("a/other.html", b"x" * 100_000))  # a new page, whole
     assert (new / "a" / "other.html").read_bytes() == b"x" * 100_000
+
+
+def stage_like_the_pipeline(out: Path, pages: dict[str, bytes], last: dict[str, bytes]) -> None:
+    """A page whose bytes are the last build's is linked (the pipeline knows it by its key), else written."""
+    with staging(out, reuse=(out / MARKER).exists()) as staged:
+        for path, content in pages.items():
+            if not (last.get(path) == content and staged.link(path)):
+                staged.write(Page(path, content))
+        staged.prune(set(pages))
+
+
+def test_each_build_starts_from_the_site_it_replaced_and_ends_exact(tmp_path: Path) -> None:
+    """Random edits, one build each: the site is always exactly the pages given, an unchanged
+    page keeps its file (inode), and the replaced site is kept for the next build only."""
+    out, rng = tmp_path / "public", random.Random(7)
+    pages = {f"{folder}/p{n}.html": b"v0" for folder in ("a", "b", "c/d") for n in range(40)} | {"z/y/only.html": b"z"}
+    last: dict[str, bytes] = {}
+    inodes: dict[str, int] = {}
+    for step in range(12):
+        stage_like_the_pipeline(out, pages, last)
+        found = {p.relative_to(out).as_posix(): p for p in out.rglob("*") if p.is_file() and p.name != MARKER}
+        assert {path: p.read_bytes() for path, p in found.items()} == pages
+        assert all(found[path].stat().st_ino == inodes[path] for path in pages if last.get(path) == pages[path])
+        assert sorted(p.name for p in tmp_path.iterdir()) == ([".public.prev"] if step else []) + ["public"]
+        assert (out / "z").exists() == (step == 0)  # emptied folders go
+        inodes = {path: p.stat().st_ino for path, p in found.items()}
+        last = dict(pages)
+        for path in rng.sample(sorted(pages), 5):
+            pages[path] = f"v{step + 1}".encode()  # edited
+        for path in rng.sample(sorted(pages), 3):
+            del pages[path]  # removed
+        pages[f"e/new{step}.html"] = b"new"
+        pages.pop("z/y/only.html", None)
+
+
+def test_a_build_started_from_the_replaced_site_never_writes_into_the_live_one(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    stage_like_the_pipeline(out, {"a.html": b"one", "b.html": b"one"}, {})
+    stage_like_the_pipeline(out, {"a.html": b"one", "b.html": b"two"}, {"a.html": b"one", "b.html": b"one"})
+    live = (out / "a.html").stat().st_ino
+    stage_like_the_pipeline(out, {"a.html": b"three", "b.html": b"two"}, {"a.html": b"one", "b.html": b"two"})
+    assert (out / "a.html").read_bytes() == b"three" and (out / "a.html").stat().st_ino != live
+    assert (tmp_path / ".public.prev" / "a.html").read_bytes() == b"one"  # the site replaced, as it was
+
+
+def test_a_mostly_rewritten_site_is_not_started_from(tmp_path: Path) -> None:
+    """Deleting most of the replaced site would cost more than linking the few unchanged pages."""
+    out = tmp_path / "public"
+    first = {f"p{n}.html": b"one" for n in range(10)}
+    stage_like_the_pipeline(out, first, {})
+    second = {path: b"two" for path in first}
+    stage_like_the_pipeline(out, second, first)
+    with staging(out, reuse=True) as staged:
+        assert staged.kept == frozenset()
+        for path, content in second.items():
+            assert staged.link(path)
+        staged.prune(set(second))
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name != MARKER} == second
+
+
+def test_staging_from_the_replaced_site_must_be_pruned(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    stage_like_the_pipeline(out, {"a.html": b"one"}, {})
+    stage_like_the_pipeline(out, {"a.html": b"one"}, {"a.html": b"one"})
+    with pytest.raises(AssertionError, match="pruned"):
+        with staging(out, reuse=True) as staged:
+            assert staged.kept == {"a.html"}
+    assert (out / "a.html").read_bytes() == b"one"
