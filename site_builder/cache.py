@@ -44,6 +44,7 @@ class Cache:
                 if not tag.exists():
                     tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n"
                                    "# site-builder's build cache: safe to delete.\n", encoding="utf-8")
+                    (self.folder / ".gitignore").write_text("# site-builder's build cache\n*\n", encoding="utf-8")
                 db = sqlite3.connect(self.folder / "cache.sqlite", timeout=30, isolation_level=None)
                 # A rollback journal survives a killed process; without syncs, a power cut can
                 # damage the file, which the checksums and SQLite's own checks then catch.

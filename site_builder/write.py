@@ -240,6 +240,8 @@ def _replace(new: Path, out: Path, background: bool, keep: bool = False) -> None
         else:
             os.rename(out, _previous(out))
             os.rename(new, out)
+        with contextlib.suppress(OSError):  # not a file of the site: the next build deletes it
+            (_previous(out) / ".gitignore").write_text("# site-builder's last site, kept for the next build\n*\n")
         return
     if _exchange(new, out):
         _discard(_retire(new, out), background)

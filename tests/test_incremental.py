@@ -170,6 +170,8 @@ def test_the_cache_keeps_only_current_entries(tmp_path: Path) -> None:
     assert len(files) == documents
     assert set(pages) == {p.relative_to(project / "public").as_posix()
                                    for p in (project / "public").rglob("*.html")}
+    for kept in (project / CACHE, project / ".public.prev"):  # neither is for git
+        assert "*" in (kept / ".gitignore").read_text(encoding="utf-8").split("\n")
 
 
 def test_without_the_cache_every_page_is_written(tmp_path: Path) -> None:

@@ -103,6 +103,7 @@ def test_each_build_starts_from_the_site_it_replaced_and_ends_exact(tmp_path: Pa
         assert all(found[path].stat().st_ino == inodes[path] for path in pages if last.get(path) == pages[path])
         assert sorted(p.name for p in tmp_path.iterdir()) == ([".public.prev"] if step else []) + ["public"]
         assert (out / "z").exists() == (step == 0)  # emptied folders go
+        assert (tmp_path / ".public.prev" / ".gitignore").exists() == (step > 0)  # out of git's sight
         inodes = {path: p.stat().st_ino for path, p in found.items()}
         last = dict(pages)
         for path in rng.sample(sorted(pages), 5):
