@@ -187,10 +187,12 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         search = _search(found, cache, jobs, staged, last_built.get("search") if live else None)
         lap("search")
         plans = plan_site(index, config)
+        changed = {i for i, card in entity_cards.items() if last_built["entities"].get(i) != card} if same else set()
+        if same and found.read + sum(not changed.isdisjoint(shown.split()) for *_, shown in
+                                     (last_pages.values() if changed else ())) < FEW_PAGES:
+            jobs = 1  # a few pages to render: starting workers would cost more
         _shared.update(config=config, plans=plans, parts=jobs, base=base, cards=found.cards,
-                       old=last_pages if live else {}, same_site=same,
-                       changed={i for i, card in entity_cards.items() if last_built["entities"].get(i) != card}
-                       if same else set(), html=found.html, staged=staged,
+                       old=last_pages if live else {}, same_site=same, changed=changed, html=found.html, staged=staged,
                        bodies={**{("articles", a.slug): k for a, k in zip(articles, keys)},
                                **{("entities", e.id): k for e, k in zip(entities, keys[len(articles):])}},
                        files=[*static_files(config), *search.files])
@@ -271,6 +273,8 @@ class _Analysis:
     links: tuple[str, dict[str, str]]
     """``site``, and the keys the index's related articles and co-occurrence were found under
     (see ``_Links``): the next build with the same ``site`` looks them up without making them."""
+    read: int
+    """How many files were read (not remembered): at most so many bodies changed."""
 
 
 def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], None],
@@ -335,7 +339,8 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     index = build_index(articles, entities, {a.slug: m for a, (m, _) in zip(articles, done)},
                         lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None, link=link)
     lap("index")
-    return _Analysis(articles, entities, keys, html, index, diagnostics, counted, cards, site, (site, link.keys))
+    return _Analysis(articles, entities, keys, html, index, diagnostics, counted, cards, site, (site, link.keys),
+                     len(files.new))
 
 
 def check(root: Path, jobs: int | None = None, progress: Callable[[str], None] = lambda stage: None
@@ -418,6 +423,9 @@ def _templates(config: Config) -> list[bytes]:
     return [part for name, path in sorted(found.items()) for part in (name.encode(), path.read_bytes())]
 
 
+FEW_PAGES = 200
+"""Fewer pages than this to render are rendered in this process: a forked worker pays
+for the memory it touches (0.1 s at 10,000 articles), one page costs a third of a millisecond."""
 SHARDS = 64
 """Entries that ``_store`` splits a namespace into: what is read whole each build (files,
 annotations, pages) loads ten times faster from a few pickles than from one entry a file,

@@ -255,6 +255,20 @@ def test_while_the_site_is_the_same_the_index_makes_only_what_pages_ask_for(
     assert made and given[-1] is None
 
 
+@pytest.mark.parametrize("name, workers", [("article text", 1), ("entity description", 1), ("quoted sentence", 2)])
+def test_a_few_pages_to_render_are_rendered_without_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           name: str, workers: int) -> None:
+    project = copy_example(tmp_path)
+    build(project, jobs=2)
+    calls: list[tuple[str, int]] = []
+    original = pipeline._map
+    monkeypatch.setattr(pipeline, "_map", lambda f, items, jobs: calls.append((f.__name__, jobs)) or
+                        original(f, items, jobs))
+    EDITS[name][0](project)
+    assert build(project, jobs=2).pages >= 1
+    assert ("_render", workers) in calls
+
+
 def test_a_touched_article_is_read_again_but_not_annotated_again(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     project = copy_example(tmp_path)
