@@ -824,11 +824,12 @@ def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: _I
         live = staged.live
         changed = [b for b, k in enumerate(keys) if k != last.blocks[b]]
         known = _blocks(cache, jobs, found.words, {keys[b]: blocks[b] for b in changed}, [last.blocks[b] for b in changed])
-        done = update_files(listed, last.layout, {b: (known[last.blocks[b]], known[keys[b]]) for b in changed},
-                            lambda path: _bytes(live / path)) if all(last.blocks[b] in known for b in changed) else None
-        if done is not None and staged.link_all(done[1]):
-            made, linked, layout = done
-            return _Search(made, _Indexed(key, keys, [*linked, *(page.path for page in made)], layout), len(linked))
+        if all(last.blocks[b] in known for b in changed):  # the cache keeps the last build's blocks till this one ends
+            done = update_files(listed, last.layout, {b: (known[last.blocks[b]], known[keys[b]]) for b in changed},
+                                lambda path: _bytes(live / path))
+            if done is not None and staged.link_all(done[1]):
+                made, linked, layout = done
+                return _Search(made, _Indexed(key, keys, [*linked, *(page.path for page in made)], layout), len(linked))
     known.update(_blocks(cache, jobs, found.words, {k: b for k, b in zip(keys, blocks) if k not in known}))
     files, layout = search_files(listed, [known[k] for k in keys])
     return _Search(files, _Indexed(key, keys, [page.path for page in files], layout), 0)
