@@ -30,7 +30,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from . import __version__
 from .annotate import annotate, prose
@@ -71,12 +71,14 @@ from .render import (
 )
 from .search import (
     Block,
+    Layout,
     Row,
     block_count,
     block_of,
     entity_rows,
     index_block,
     search_files,
+    update_files,
     words,
 )
 from .suggest import Candidate, candidates, draft_entities, rejected_names
@@ -202,15 +204,15 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         written = sum(w for *_, w in page_keys) + sum(n for _, n in shares)
         stamp["pages"] = len(page_keys) + len(_shared["files"]) + search.linked
         stamp["build"] = _digest(*sorted(key for _, key, *_ in page_keys))
-        staged.prune({path for path, *_ in page_keys} | {page.path for page in _shared["files"]} | set(search.paths))
+        staged.prune({path for path, *_ in page_keys} | {page.path for page in _shared["files"]} | set(search.built.paths))
     # The new site is in place: remember what its pages were made from (the pages first: the
     # build digest tells that they go with the site, and without it they are not used).
     _store(cache, "pages", {path: (key, context, shown) for path, key, context, shown, _ in page_keys}, last_pages)
     _store(cache, "built", {"build": stamp["build"], "site": site, "entities": entity_cards, "links": found.links,
-                            "search": (search.key, search.paths)}, last_built)
+                            "search": search.built}, last_built)
     for ns in ("html", "words"):
         cache.put(ns, (), drop=cache.keys(ns) - set(keys))
-    cache.put("search", (), drop=cache.keys("search") - set(search.blocks))
+    cache.put("search", (), drop=cache.keys("search") - set(search.built.blocks))
     lap("render and write")
     return BuildResult(out, written, warnings, time.perf_counter() - started, stamp["pages"] - written, stages)
 
@@ -782,27 +784,39 @@ def _detect(chunk: tuple[int, int]) -> list[tuple[str, list[tuple[int, int, str]
     return [(text, detect(text)) for text in texts]
 
 
+class _Indexed(NamedTuple):
+    """What a build keeps of its search files for the next (as ``built["search"]``)."""
+
+    key: str
+    """A digest of everything the files are made from."""
+    blocks: list[str]
+    """The keys of the index's blocks."""
+    paths: list[str]
+    layout: Layout
+
+
 @dataclass
 class _Search:
     """The search index of a build."""
 
     files: list[Page]
-    """The files to write (none when all are the last build's)."""
-    blocks: list[str]
-    """The keys of the index's blocks."""
-    key: str
-    """A digest of everything the files are made from."""
-    paths: list[str]
+    """The files to write (the others are linked from the last build's site)."""
+    built: _Indexed
     linked: int
     """How many files were linked from the last build's site, unchanged."""
 
 
-def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: tuple[str, list[str]] | None
-            ) -> _Search:
+_Rows = list[tuple[str, str, str, str]]
+"""A block's articles: title, slug, date and annotation key."""
+
+
+def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: _Indexed | None) -> _Search:
     """The search files, made from the blocks of articles; only blocks whose articles changed
     are indexed again, by the workers. When nothing they are made from changed since the
-    ``last`` build (a description or an entity's body edited), its files are linked instead."""
-    blocks: list[list[tuple[str, str, str, str]]] = [[] for _ in range(block_count(len(found.articles)))]
+    ``last`` build (a description or an entity's body edited), its files are linked instead.
+    When some blocks changed, only the files they change are made, from the last build's
+    (``update_files``): the others are linked, and the blocks that did not change are not read."""
+    blocks: list[_Rows] = [[] for _ in range(block_count(len(found.articles)))]
     for article, key in zip(found.articles, found.keys):
         blocks[block_of(article.slug, len(blocks))].append(
             (article.title, article.slug, article.date.isoformat() if article.date else "", key))
@@ -811,13 +825,39 @@ def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: tu
     keys = [_digest(_code(), *(part for row in block for part in row)) for block in blocks]
     listed = entity_rows(found.entities, dict(found.index.reach))
     key = _digest(*keys, _values(listed))
-    if last is not None and last[0] == key and staged.link_all(last[1]):
-        return _Search([], keys, key, last[1], len(last[1]))
-    known = {k: pickle.loads(v) for k, v in cache.get("search", keys).items()}
-    _shared.update(words=found.words, blocks=[(k, b) for k, b in zip(keys, blocks) if k not in known])
+    if last is not None and last.key == key and staged.link_all(last.paths):
+        return _Search([], last, len(last.paths))
+    known: dict[str, Block] = {}
+    if last is not None and len(last.blocks) == len(keys) and staged.live is not None:
+        live = staged.live
+        changed = [b for b, k in enumerate(keys) if k != last.blocks[b]]
+        known = _blocks(cache, jobs, found.words, {keys[b]: blocks[b] for b in changed}, [last.blocks[b] for b in changed])
+        if all(last.blocks[b] in known for b in changed):  # the cache keeps the last build's blocks till this one ends
+            done = update_files(listed, last.layout, {b: (known[last.blocks[b]], known[keys[b]]) for b in changed},
+                                lambda path: _bytes(live / path))
+            if done is not None and staged.link_all(done[1]):
+                made, linked, layout = done
+                return _Search(made, _Indexed(key, keys, [*linked, *(page.path for page in made)], layout), len(linked))
+    known.update(_blocks(cache, jobs, found.words, {k: b for k, b in zip(keys, blocks) if k not in known}))
+    files, layout = search_files(listed, [known[k] for k in keys])
+    return _Search(files, _Indexed(key, keys, [page.path for page in files], layout), 0)
+
+
+def _blocks(cache: Cache, jobs: int, words: dict[str, tuple[str, str]], wanted: dict[str, _Rows],
+            old: Sequence[str] = ()) -> dict[str, Block]:
+    """The blocks of the ``wanted`` keys, from the cache or indexed again, and those of the
+    ``old`` keys that the cache has."""
+    known = {k: pickle.loads(v) for k, v in cache.get("search", [*wanted, *old]).items()}
+    _shared.update(words=words, blocks=[(k, b) for k, b in wanted.items() if k not in known])
     known.update(zip((k for k, _ in _shared["blocks"]), _map(_index_search, range(len(_shared["blocks"])), jobs)))
-    files = search_files(listed, [known[k] for k in keys])
-    return _Search(files, keys, key, [page.path for page in files], 0)
+    return known
+
+
+def _bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _index_search(number: int) -> Block:

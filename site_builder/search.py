@@ -23,7 +23,7 @@ import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from .model import Entity
@@ -182,24 +182,152 @@ def entity_rows(entities: Iterable[Entity], counts: dict[str, int]) -> list[list
             for e in sorted(entities, key=lambda e: (-counts.get(e.id, 0), e.name))]
 
 
-def search_files(listed: list[list[object]], blocks: Sequence[Block]) -> list[Page]:
-    """The search files, from the entities' rows (``entity_rows``) and each block's index."""
-    def script(name: str, body: str) -> Page:
-        return Page(f"search/{name}.js", f"siteSearch.add({_json(name)},{body});\n".encode())
+class Layout(NamedTuple):
+    """What a build keeps of the search files it made, so that the next can make again only the
+    parts of the blocks that changed (``update_files``), without reading the other blocks."""
 
-    size: Counter[str] = Counter()
+    sizes: dict[str, int]
+    """Each three-character group's length, summed over the blocks: what decides the terms files."""
+    titles: list[int]
+    """Each block's length in ``titles.js``, where it is cut by length (a title holds any character)."""
+    common: list[list[str]]
+    """Each block's common words."""
+    excerpts: list[int]
+    """How many files of excerpts each block has."""
+
+
+def search_files(listed: list[list[object]], blocks: Sequence[Block]) -> tuple[list[Page], Layout]:
+    """The search files, from the entities' rows (``entity_rows``) and each block's index."""
+    sizes: Counter[str] = Counter()
     for block in blocks:
-        for name, terms in block.terms.items():
-            size[name[:2]] += len(terms)
-    files: dict[str, list[str]] = {}  # terms file -> the three-character groups in it
-    for name in sorted({name for block in blocks for name in block.terms}):
-        files.setdefault(name if size[name[:2]] > SPLIT else name[:2], []).append(name)
-    terms_files = [script(f"terms-{file}", "[" + ",".join(
-        "{" + ",".join(block.terms[g] for g in groups if g in block.terms) + "}" for block in blocks) + "]")
-        for file, groups in files.items()]
-    return [script("entities", _json(listed)),
-            script("titles", "[" + ",".join(block.titles for block in blocks) + "]"),
-            *(script(f"excerpts-{b}-{k}", part) for b, block in enumerate(blocks) for k, part in enumerate(block.excerpts)),
-            *terms_files,
-            script("index", _json({"blocks": len(blocks), "shards": sorted(files),
-                                   "common": [block.common for block in blocks]}))]
+        sizes.update(_lengths(block))
+    files, common = _terms_files(sizes), [block.common for block in blocks]
+    pages = [_script("entities", _json(listed)),
+             _titles([block.titles for block in blocks]),
+             *(_script(f"excerpts-{b}-{k}", part) for b, block in enumerate(blocks) for k, part in enumerate(block.excerpts)),
+             *(_terms(name, [_part(block, groups) for block in blocks]) for name, groups in files.items()),
+             _index(files, common)]
+    return pages, Layout(dict(sizes), [len(block.titles) for block in blocks], common,
+                         [len(block.excerpts) for block in blocks])
+
+
+def update_files(listed: list[list[object]], last: Layout, changed: Mapping[int, tuple[Block, Block]],
+                 read: Callable[[str], bytes | None]) -> tuple[list[Page], list[str], Layout] | None:
+    """The search files when only the ``changed`` blocks (number -> the block as last indexed, and
+    now) differ from the last build's, whose ``read`` gives its files by path: the files made
+    (a changed terms or titles file is the last one with the changed blocks' parts put in), the
+    paths of those that cannot have changed, and the new layout. None when the unchanged blocks'
+    words are grouped in terms files otherwise than before, or a file read is not as expected:
+    then make them all."""
+    sizes = Counter(last.sizes)
+    for old, new in changed.values():
+        sizes.subtract(_lengths(old))
+        sizes.update(_lengths(new))
+    sizes = +sizes  # groups no block has any more left out
+    files, before = _terms_files(sizes), _terms_files(last.sizes)
+    dirty = {g for old, new in changed.values() for g in old.terms.keys() | new.terms.keys()
+             if old.terms.get(g) != new.terms.get(g)}
+    blocks, count = {b: new for b, (_, new) in changed.items()}, len(last.titles)
+    made, kept = [_script("entities", _json(listed))], []
+    both = last.sizes.keys() & sizes.keys()  # the groups an unchanged block can have
+    for name, groups in files.items():
+        was = before.get(name, [])
+        if both.intersection(was) != both.intersection(groups):  # a prefix split into files, or joined again
+            return None
+        path = f"search/terms-{name}.js"
+        if dirty.isdisjoint(groups) and dirty.isdisjoint(was):
+            kept.append(path)
+            continue
+        parts = _cut_terms(read(path), name, count) if was else [""] * count  # a new file: changed blocks only
+        if parts is None:
+            return None
+        for b, block in blocks.items():
+            parts[b] = _part(block, groups)
+        made.append(_terms(name, parts))
+    if all(old.titles == new.titles for old, new in changed.values()):
+        kept.append("search/titles.js")
+    else:
+        titles = _cut_titles(read("search/titles.js"), last.titles)
+        if titles is None:
+            return None
+        for b, block in blocks.items():
+            titles[b] = block.titles
+        made.append(_titles(titles))
+    for b, excerpts in enumerate(last.excerpts):
+        if b in blocks:
+            made += (_script(f"excerpts-{b}-{k}", part) for k, part in enumerate(blocks[b].excerpts))
+        else:
+            kept += (f"search/excerpts-{b}-{k}.js" for k in range(excerpts))
+    layout = Layout(dict(sizes), [*last.titles], [*last.common], [*last.excerpts])
+    for b, block in blocks.items():
+        layout.titles[b], layout.common[b], layout.excerpts[b] = len(block.titles), block.common, len(block.excerpts)
+    made.append(_index(files, layout.common))
+    return made, kept, layout
+
+
+def _script(name: str, body: str) -> Page:
+    return Page(f"search/{name}.js", f"siteSearch.add({_json(name)},{body});\n".encode())
+
+
+def _lengths(block: Block) -> dict[str, int]:
+    return {name: len(terms) for name, terms in block.terms.items()}
+
+
+def _terms_files(sizes: Mapping[str, int]) -> dict[str, list[str]]:
+    """Each terms file's name and the three-character groups in it, from the groups' sizes."""
+    prefixes: Counter[str] = Counter()
+    for name, size in sizes.items():
+        prefixes[name[:2]] += size
+    files: dict[str, list[str]] = {}
+    for name in sorted(sizes):
+        files.setdefault(name if prefixes[name[:2]] > SPLIT else name[:2], []).append(name)
+    return files
+
+
+def _part(block: Block, groups: list[str]) -> str:
+    """A block's part of a terms file: the inside of a JSON object."""
+    return ",".join(block.terms[g] for g in groups if g in block.terms)
+
+
+def _terms(name: str, parts: list[str]) -> Page:
+    return _script(f"terms-{name}", "[{" + "},{".join(parts) + "}]")
+
+
+def _titles(parts: list[str]) -> Page:
+    return _script("titles", "[" + ",".join(parts) + "]")
+
+
+def _index(files: Mapping[str, list[str]], common: list[list[str]]) -> Page:
+    return _script("index", _json({"blocks": len(common), "shards": sorted(files), "common": common}))
+
+
+def _cut_terms(data: bytes | None, name: str, blocks: int) -> list[str] | None:
+    """The blocks' parts of a terms file (None if it is not one of ``blocks`` parts). A part
+    holds words (``\\w+``) and numbers only, so "},{" is found only between parts."""
+    body = _body(data, f"terms-{name}")
+    if not (body.startswith("[{") and body.endswith("}]")):
+        return None
+    parts = body[2:-2].split("},{")
+    return parts if len(parts) == blocks else None
+
+
+def _cut_titles(data: bytes | None, lengths: list[int]) -> list[str] | None:
+    """The blocks' parts of titles.js, by their lengths (None if the file is not as long as they say)."""
+    body = _body(data, "titles")
+    if len(body) != 2 + sum(lengths) + len(lengths) - 1:
+        return None
+    parts, start = [], 1
+    for length in lengths:
+        parts.append(body[start:start + length])
+        start += length + 1
+    return parts
+
+
+def _body(data: bytes | None, name: str) -> str:
+    """What the script ``name`` adds ("" if ``data`` is not that script)."""
+    start, end = f"siteSearch.add({_json(name)},", ");\n"
+    try:
+        text = data.decode() if data else ""
+    except UnicodeDecodeError:
+        return ""
+    return text[len(start):-len(end)] if text.startswith(start) and text.endswith(end) else ""

@@ -4,13 +4,15 @@ the pages whose bytes changed were written."""
 from __future__ import annotations
 
 import os
+import random
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
 
-from site_builder import index, pipeline
+from site_builder import index, pipeline, search
 from site_builder.cache import Cache
 from site_builder.pipeline import CACHE, PageKeys, _load, _shard, _store, build
 
@@ -306,6 +308,89 @@ def test_search_files_are_linked_while_nothing_they_are_made_from_changes(tmp_pa
     assert made == [1]
     assert sorted(path for path in again if path.startswith("search/")) == search
     assert [again[path][0] for path in search] == [before[path][0] for path in search]
+
+
+def search_files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (out / "search").iterdir()}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_search_files_made_from_the_last_ones_equal_a_clean_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 seed: int) -> None:
+    monkeypatch.setattr(search, "BLOCK", 2)  # a few blocks for a few articles
+    monkeypatch.setattr(search, "SPLIT", 300)  # and a prefix that new words split into files by three characters
+    outcomes: list[bool] = []
+    update_files = pipeline.update_files
+
+    def updated(*args: object) -> object:
+        done = update_files(*args)  # type: ignore[arg-type]
+        outcomes.append(done is not None)
+        return done
+
+    monkeypatch.setattr(pipeline, "update_files", updated)
+    rng = random.Random(seed)
+    project = copy_example(tmp_path)
+    folder = project / "content" / "articles"
+
+    def text(count: int) -> str:
+        return " ".join(rng.choice(["zebra", "quartz", "apple", "Moscow", "Pyongyang", "talks", "über", "naïve"])
+                        for _ in range(count)) + ".\n"
+
+    def ours() -> list[Path]:
+        return sorted(p for p in folder.glob("*.md") if p.name != "russia-north-korea-pact.md")
+
+    for i in range(5):
+        (folder / f"a{i}.md").write_text(f"---\ntitle: Article {i}\n---\n{text(8)}", encoding="utf-8")
+    build(project, jobs=1)
+    edits: dict[str, Callable[[int], None]] = {  # each makes its file longer or new: never the stat of another
+        "text": lambda step: append(rng.choice(ours()), text(5)),
+        "title": lambda step: edit(rng.choice(ours()), "title: ", "title: New "),
+        "new article": lambda step: (folder / f"n{step}.md").write_text(f"---\ntitle: N{step}\n---\n{text(6)}",
+                                                                          encoding="utf-8"),
+        "removed article": lambda step: len(ours()) > 1 and rng.choice(ours()).unlink(),
+        "many words": lambda step: append(rng.choice(ours()), " ".join(
+            "qu" + "".join(rng.choices("abcdefghij", k=3)) for _ in range(40)) + ".\n"),
+    }
+    for step in range(10):
+        edits[rng.choice(sorted(edits))](step)
+        out = build(project, jobs=1).out
+        clean = tmp_path / f"clean-{step}"
+        shutil.copytree(project / "content", clean / "content")
+        shutil.copy(project / "site.toml", clean / "site.toml")
+        assert search_files(out) == search_files(build(clean, jobs=1, cache=False).out), step
+    assert True in outcomes  # some builds made the files from the last ones
+
+
+def test_an_article_edit_reads_its_block_only_and_links_the_files_it_does_not_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "BLOCK", 1)  # eight blocks for the example's few articles
+    project = copy_example(tmp_path)
+    folder = project / "content" / "articles"
+    for i in range(5):
+        (folder / f"a{i}.md").write_text(f"---\ntitle: Article {i}\n---\nPutin spoke {i} times.\n", encoding="utf-8")
+    before = snapshot(build(project, jobs=1).out)
+    read: list[str] = []
+    get = Cache.get
+
+    def counted(cache: Cache, ns: str, keys: Iterable[str]) -> dict[str, bytes]:
+        keys = list(keys)
+        read.extend(keys if ns == "search" else [])
+        return get(cache, ns, keys)
+
+    monkeypatch.setattr(Cache, "get", counted)
+    made: list[int] = []
+    original = pipeline.search_files
+    monkeypatch.setattr(pipeline, "search_files", lambda *args: made.append(1) or original(*args))
+    append(folder / "a3.md", "\nThen zebras came.\n")
+    after = snapshot(build(project, jobs=1).out)
+    assert len(read) == 2 and made == []  # the block as it was and as it is; no file made from all blocks
+    searched = [path for path in after if path.startswith("search/")]
+    changed = {path for path in searched if before.get(path, (b"",))[0] != after[path][0]}
+    assert {f"search/excerpts-{search.block_of('a3', 8)}-0.js", "search/terms-ze.js"} <= changed
+    assert len(changed) < len(searched) // 2 and all(after[path][1] == before[path][1]
+                                                       for path in searched if path not in changed)
+    clean = build(project, tmp_path / "clean", jobs=1, cache=False).out
+    assert {path: data for path, (data, _) in after.items()} == {path: data for path, (data, _) in snapshot(clean).items()}
 
 
 def test_what_is_kept_whole_is_rewritten_only_in_the_shards_an_edit_touched(tmp_path: Path,

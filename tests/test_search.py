@@ -22,6 +22,7 @@ from site_builder.search import (
     plain_text,
     search_files,
     shard_of,
+    update_files,
     words,
 )
 
@@ -154,10 +155,49 @@ def test_excerpts_are_ten_a_file_and_hold_the_opening_words() -> None:
 def test_words_of_a_crowded_prefix_get_files_by_three_characters(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search, "SPLIT", 40)
     blocks = [index_block(rows("con cone cook", "cat")), index_block(rows("cone dog", "co"))]
-    files = {p.path.removeprefix("search/").removesuffix(".js"): p for p in search_files([], blocks)}
+    files = {p.path.removeprefix("search/").removesuffix(".js"): p for p in search_files([], blocks)[0]}
     index = json.loads(files["index"].content.decode()[len('siteSearch.add("index",'):-3])
     assert index["shards"] == ["0_", "1_", "ca", "co_", "con", "coo", "do", "ti"]  # "co..." is too big for one file
     con = json.loads(files["terms-con"].content.decode()[len('siteSearch.add("terms-con",'):-3])
     assert con == [{"con": [0], "cone": [0]}, {"cone": [0]}]
     co = json.loads(files["terms-co_"].content.decode()[len('siteSearch.add("terms-co_",'):-3])
     assert co == [{}, {"co": [3]}]
+
+
+ARTICLES = st.lists(st.tuples(st.text(max_size=6),  # a title (any characters: "]],[[" too)
+                              st.lists(st.sampled_from(["cat", "cab", "co", "cone", "cook", "dog", "zebra", "über",
+                                                        "éclair", "日本", "x1", "a_b"]), max_size=12).map(" ".join)),
+                    max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ARTICLES, min_size=1, max_size=4), st.data(), st.sampled_from([40, 100, search.SPLIT]))
+def test_files_made_again_from_the_last_ones_are_those_made_whole(before: list[list[tuple[str, str]]],
+                                                                   data: st.DataObject, split: int) -> None:
+    drawn = [data.draw(st.none() | ARTICLES) for _ in before]
+    after = [articles if articles is not None else last for articles, last in zip(drawn, before)]  # None: unchanged
+
+    def indexed(b: int, articles: list[tuple[str, str]]) -> search.Block:
+        return index_block([Row(title, f"s{b}-{i}", "", words(f"<p>{text}</p>")[0], text[:5])
+                            for i, (title, text) in enumerate(articles)])
+
+    listed: list[list[object]] = [["e", "E", [], "person", 1]]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "SPLIT", split)
+        patch.setattr(search, "COMMON_FLOOR", 1)  # some words common, others not
+        old, new = [indexed(*b) for b in enumerate(before)], [indexed(*b) for b in enumerate(after)]
+        pages, layout = search_files(listed, old)
+        live = {page.path: page.content for page in pages}
+        changed = {b: (old[b], new[b]) for b in range(len(old)) if after[b] is not before[b]}
+        done = update_files(listed, layout, changed, live.get)
+        expected, expected_layout = search_files(listed, new)
+        if done is None:  # only when the terms files are grouped otherwise
+            assert search._terms_files(layout.sizes) != search._terms_files(expected_layout.sizes)
+            return
+        made, kept, new_layout = done
+        assert len(made) + len(kept) == len(expected) and new_layout == expected_layout
+        assert {**{path: live[path] for path in kept}, **{page.path: page.content for page in made}} == \
+            {page.path: page.content for page in expected}
+        if any(page.path in live and page.path.startswith(("search/terms-", "search/titles")) for page in made):
+            # a file put together from the last one: a damaged one is noticed
+            assert update_files(listed, layout, changed, lambda path: live[path][:len(live[path]) // 2]) is None
