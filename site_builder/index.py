@@ -12,6 +12,8 @@ import heapq
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 from .model import Annotated, Article, Entity
@@ -154,7 +156,7 @@ def build_index(articles: list[Article], entities: list[Entity], mentions: Mappi
         entities={e.id: e for e in entities},
         mention_counts=Made({a.slug: mentions[a.slug] for a in ordered}, lambda m: tuple((e, n) for e, n, _ in m)),
         appearances=Made(appearances, lambda found: tuple(Appearance(*a) for a in found)),
-        reach=Counter(e for a in ordered for e, _, _ in mentions[a.slug]),
+        reach=Counter(map(itemgetter(0), chain.from_iterable(mentions[a.slug] for a in ordered))),
         cooccurring=cooccurring,
         related=related,
     )
