@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -147,3 +148,21 @@ def test_staging_from_the_replaced_site_must_be_pruned(tmp_path: Path) -> None:
         with staging(out, reuse=True) as staged:
             assert staged.kept == {"a.html"}
     assert (out / "a.html").read_bytes() == b"one"
+
+
+def test_a_leftover_being_deleted_is_left_to_its_deleter(tmp_path: Path) -> None:
+    """Deleting the last site takes a second or two in the background: the next build must
+    not join in (it would wait for it), but one that was abandoned is deleted."""
+    fcntl = pytest.importorskip("fcntl")
+    out = tmp_path / "public"
+    busy, abandoned = tmp_path / ".public.old-busy", tmp_path / ".public.old-gone"
+    for folder in (busy, abandoned):
+        (folder / "site").mkdir(parents=True)
+        (folder / "site" / "page.html").write_bytes(b"x")
+    lock = os.open(busy, os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        write_site([Page("index.html", b"one")], out)
+        assert (busy / "site" / "page.html").exists() and not abandoned.exists()
+    finally:
+        os.close(lock)
