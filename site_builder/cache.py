@@ -41,11 +41,11 @@ class Cache:
         if self._db is None:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                tag = self.folder / "CACHEDIR.TAG"
-                if not tag.exists():
-                    tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n"
-                                   "# site-builder's build cache: safe to delete.\n", encoding="utf-8")
-                    (self.folder / ".gitignore").write_text("# site-builder's build cache\n*\n", encoding="utf-8")
+                for name, text in (("CACHEDIR.TAG", ("Signature: 8a477f597d28d172789f06886806bc55\n"
+                                                     "# site-builder's build cache: safe to delete.\n")),
+                                   (".gitignore", "# site-builder's build cache\n*\n")):
+                    if not (self.folder / name).exists():
+                        (self.folder / name).write_text(text, encoding="utf-8")
                 db = sqlite3.connect(self.folder / "cache.sqlite", timeout=30, isolation_level=None)
                 # A rollback journal survives a killed process; without syncs, a power cut can
                 # damage the file, which the checksums and SQLite's own checks then catch.
@@ -55,8 +55,10 @@ class Cache:
                 row = db.execute("SELECT value FROM info WHERE name = 'format'").fetchone()
                 if row is None:
                     db.execute("INSERT INTO info VALUES ('format', ?)", (FORMAT,))
-                elif row[0] != FORMAT:
-                    raise CacheCorrupt(f"cache format {row[0]!r}, expected {FORMAT!r}")
+                elif row[0] != FORMAT:  # made by another version of site-builder: start afresh
+                    db.close()
+                    shutil.rmtree(self.folder)
+                    return self._open()
             except (sqlite3.Error, OSError) as err:
                 raise CacheCorrupt(str(err)) from err
             self._db = db

@@ -203,6 +203,18 @@ def test_a_cache_from_another_version_is_not_used(tmp_path: Path) -> None:
     assert result.warnings == () and b"Big. " in (result.out / "entities/moscow.html").read_bytes()
 
 
+def test_a_cache_in_another_format_is_replaced_without_a_word(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    build(project)
+    with sqlite3.connect(project / CACHE / "cache.sqlite") as conn:
+        conn.execute("UPDATE info SET value = 'site-builder cache 0' WHERE name = 'format'")
+    edit(project / "content/entities/moscow.md", "description: ", "description: Big. ")
+    result = build(project)
+    assert result.warnings == () and b"Big. " in (result.out / "entities/moscow.html").read_bytes()
+    with sqlite3.connect(project / CACHE / "cache.sqlite") as conn:
+        assert conn.execute("SELECT value FROM info WHERE name = 'format'").fetchone()[0] != "site-builder cache 0"
+
+
 @pytest.mark.parametrize("name, digested", [("article text", "none"), ("entity body", "none"),
                                             ("quoted sentence", "all"), ("entity description", "showing")])
 def test_page_data_is_digested_again_only_when_it_can_have_changed(
