@@ -122,37 +122,14 @@ def mentioned(annotated: Annotated) -> Mentioned:
     return tuple((e, n, first.get(e, "")) for e, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-Summary = tuple[str, str, str]
-"""``Mentioned`` in three strings: the entity ids, space-separated; each one's mentions and
-the length of its sentence, as 'n:length', space-separated; the sentences run together.
-What a rebuild loads of 13,000 documents: three strings each unpickle four times faster
-than a tuple per entity."""
-
-
-def summarize(found: Mentioned) -> Summary:
-    return (" ".join(e for e, _, _ in found), " ".join(f"{n}:{len(s)}" for _, n, s in found),
-            "".join(s for _, _, s in found))
-
-
-def unsummarize(summary: Summary) -> Mentioned:
-    ids, counts, text = summary
-    found, start = [], 0
-    for entity_id, count in zip(ids.split(), counts.split()):
-        n, length = count.split(":")
-        found.append((entity_id, int(n), text[start:start + int(length)]))
-        start += int(length)
-    return tuple(found)
-
-
 def build_index(articles: list[Article], entities: list[Entity], mentions: Mapping[str, Mentioned],
                 resolve: Callable[[str], str | None] = lambda name: None,
-                link: Linker | None = None, reach: Mapping[str, int] | None = None) -> SiteIndex:
+                link: Linker | None = None) -> SiteIndex:
     """Cross-reference ``articles`` (by slug in ``mentions``, see ``mentioned``) with ``entities``.
 
     ``resolve`` turns an author or publication name into an entity id, if any.
     ``link`` stands in for ``link_articles`` (the pipeline passes one that
-    remembers its earlier results). ``reach``: how many articles mention each entity,
-    if counted already (else it is counted from ``mentions``).
+    remembers its earlier results).
     """
     ordered = tuple(sorted(articles, key=newest_first))
 
@@ -179,8 +156,7 @@ def build_index(articles: list[Article], entities: list[Entity], mentions: Mappi
         entities={e.id: e for e in entities},
         mention_counts=Made({a.slug: a.slug for a in ordered}, lambda slug: tuple((e, n) for e, n, _ in mentions[slug])),
         appearances=Made(appearances, lambda found: tuple(Appearance(*a) for a in found)),
-        reach=Counter(map(itemgetter(0), chain.from_iterable(mentions[a.slug] for a in ordered)))
-        if reach is None else reach,
+        reach=Counter(map(itemgetter(0), chain.from_iterable(mentions[a.slug] for a in ordered))),
         cooccurring=cooccurring,
         related=related,
     )

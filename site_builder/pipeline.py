@@ -27,10 +27,8 @@ import pickle
 import sys
 import time
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -43,18 +41,14 @@ from .errors import BuildFailed, ContentError, Diagnostic, SiteError
 from .index import (
     Appearance,
     Links,
-    Made,
     Mentioned,
     Related,
     SiteIndex,
-    Summary,
     build_index,
     cooccurrence,
     counts,
     mentioned,
     related_objects,
-    summarize,
-    unsummarize,
 )
 from .load import (
     load_article,
@@ -98,7 +92,7 @@ CACHE = ".site-cache"
 """The build cache's folder, beside site.toml."""
 ARTICLE_LINKS = "../entities/"
 """How an article's entity links start (its page is in articles/); an entity's are relative to entities/."""
-_Annotation = tuple[Summary, tuple[Diagnostic, ...], str | None, tuple[str, str] | None]
+_Annotation = tuple[Mentioned, tuple[Diagnostic, ...], str | None, tuple[str, str] | None]
 """What annotating a document hands back: what the index needs of it, its diagnostics, and its
 HTML and word counts only if there is no cache to keep them in."""
 
@@ -297,7 +291,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     progress("loading content")
     files = _Files(cache, stats)
     # What the index needs of each document annotated before, by key: kept whole, as it is read whole.
-    annotated: dict[str, tuple[Summary, tuple[Diagnostic, ...]]] = _load(cache, "annotated")
+    annotated: dict[str, tuple[Mentioned, tuple[Diagnostic, ...]]] = _load(cache, "annotated")
     fresh: dict[str, _Annotation] = {}
     if config.discover:  # the entities depend on the articles: read those first
         articles, entities = load_content(config.content_dir, diagnostics, files.parse)
@@ -331,7 +325,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     _shared["docs"] = []
     files.bodies.clear()
     files.save()
-    done: list[tuple[Summary, tuple[Diagnostic, ...]]] = [fresh[k][:2] if k in fresh else known[k] for k in keys]
+    done: list[tuple[Mentioned, tuple[Diagnostic, ...]]] = [fresh[k][:2] if k in fresh else known[k] for k in keys]
     _store(cache, "annotated", dict(zip(keys, done)), annotated)
     lap("annotate")
 
@@ -344,10 +338,8 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     site = _digest(salt, *(cards[id(item)] for item in articles), _values([m for m, _ in done[:len(articles)]]))
     last = _load(cache, "built").get("links")
     link = _Links(cache, jobs, last[1] if last and last[0] == site else None)
-    summaries = done[:len(articles)]
-    index = build_index(articles, entities, Made({a.slug: m for a, (m, _) in zip(articles, summaries)}, unsummarize),
-                        lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None, link=link,
-                        reach=Counter(chain.from_iterable(m[0].split() for m, _ in summaries)))
+    index = build_index(articles, entities, {a.slug: m for a, (m, _) in zip(articles, done)},
+                        lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None, link=link)
     lap("index")
     return _Analysis(articles, entities, keys, html, index, diagnostics, counted, cards, site, (site, link.keys),
                      len(files.new))
@@ -728,7 +720,7 @@ def _annotate_all(docs: Sequence[tuple[Document, str, str | None, str]]) -> list
     done = [annotate(doc, _shared["names"], link_all=_shared["link_all"], href_prefix=prefix, exclude=exclude,
                      allow_raw_html=_shared["raw"]) for doc, prefix, exclude, _ in docs]
     counted = [words(a.html) if exclude is None else None for (_, _, exclude, _), a in zip(docs, done)]
-    summaries = [summarize(mentioned(a)) for a in done]
+    summaries = [mentioned(a) for a in done]
     cache = Cache(_shared["cache"])
     try:
         cache.put("html", ((key, a.html.encode()) for (*_, key), a in zip(docs, done)))

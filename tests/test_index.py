@@ -4,10 +4,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from site_builder.index import build_index, mentioned, summarize, unsummarize
+from site_builder.index import build_index, mentioned
 from site_builder.related import RelatedRanker
 from site_builder.model import Annotated, Article, Document, Mention
 
@@ -161,10 +159,3 @@ def test_candidates_per_article_do_not_grow_with_the_number_of_articles(monkeypa
             sizes.append(len(candidates))
         largest.append(max(sizes))
     assert largest[1] <= 6 * 20 < 2000 * 0.8  # at most 6 entities an article, whatever the total
-
-
-@given(st.lists(st.tuples(st.from_regex(r"\w[\w.-]*", fullmatch=True), st.integers(1, 10**6), st.text()),
-                max_size=20))
-def test_a_summary_gives_back_what_the_document_mentions(found: list[tuple[str, int, str]]) -> None:
-    """Sentences hold any text (colons, spaces, nothing at all): they are cut by length."""
-    assert unsummarize(summarize(tuple(found))) == tuple(found)
