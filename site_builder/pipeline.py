@@ -193,8 +193,10 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         if same and found.read + sum(not changed.isdisjoint(shown.split()) for *_, shown in
                                      (last_pages.values() if changed else ())) < FEW_PAGES:
             jobs = 1  # a few pages to render: starting workers would cost more
-        elif jobs > 1:
-            len(index.appearances)  # its lists made once, here, not by every worker
+        elif jobs > 1:  # many pages' data to make: the index's lazy parts are made once, here, for all workers
+            for lazy in (index.appearances, index.related):
+                for key in lazy:
+                    lazy[key]
         _shared.update(config=config, plans=plans, parts=jobs, base=base, cards=found.cards,
                        old=last_pages if live else {}, same_site=same, changed=changed, html=found.html, staged=staged,
                        bodies={**{("articles", a.slug): k for a, k in zip(articles, keys)},
