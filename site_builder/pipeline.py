@@ -92,6 +92,8 @@ CACHE = ".site-cache"
 """The build cache's folder, beside site.toml."""
 ARTICLE_LINKS = "../entities/"
 """How an article's entity links start (its page is in articles/); an entity's are relative to entities/."""
+_Stats = dict[str, "tuple[int, ...] | None"]
+"""What ``_stat`` said of each file, by path."""
 _Annotation = tuple[Mentioned, tuple[Diagnostic, ...], str | None, tuple[str, str] | None]
 """What annotating a document hands back: what the index needs of it, its diagnostics, and its
 HTML and word counts only if there is no cache to keep them in."""
@@ -164,7 +166,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     out = out if out is not None else root / "public"
     config, jobs = _settings(root, jobs)
     check_output(out, root)
-    stats: dict[str, tuple[int, ...]] = {}
+    stats: _Stats = {}
     stamp: dict[str, Any] = {"fingerprint": fingerprint(config, stats)}
     last = read_stamp(out)
     if not force and last is not None and last.get("fingerprint") == stamp["fingerprint"]:
@@ -194,7 +196,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
                                      (last_pages.values() if changed else ())) < FEW_PAGES:
             jobs = 1  # a few pages to render: starting workers would cost more
         elif jobs > 1:  # many pages' data to make: the index's lazy parts are made once, here, for all workers
-            for lazy in (index.appearances, index.related):
+            for lazy in (index.appearances, index.related, index.mention_counts):
                 for key in lazy:
                     lazy[key]
         _shared.update(config=config, plans=plans, parts=jobs, base=base, cards=found.cards,
@@ -284,7 +286,7 @@ class _Analysis:
 
 
 def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], None],
-             lap: Callable[[str], None] = lambda stage: None, stats: dict[str, tuple[int, ...]] | None = None
+             lap: Callable[[str], None] = lambda stage: None, stats: _Stats | None = None
              ) -> _Analysis:
     """Load, annotate and index, through the cache; diagnostics are collected, never raised.
     ``stats``: what ``fingerprint`` found of the files, so that they are not asked again."""
@@ -375,7 +377,7 @@ def check(root: Path, jobs: int | None = None, progress: Callable[[str], None] =
     return sorted(found.diagnostics + extra, key=lambda d: (str(d.path), d.line, d.message))
 
 
-def fingerprint(config: Config, stats: dict[str, tuple[int, ...]] | None = None) -> str:
+def fingerprint(config: Config, stats: _Stats | None = None) -> str:
     """A digest of everything a build reads: the size and mtime of every input file,
     of the theme, and of site-builder's own code. Equal digests mean equal output.
     ``stats`` gets each file's ``_stat``, by path: the build needs them next (13,000
@@ -402,9 +404,12 @@ def _digest(*parts: str | bytes) -> str:
     """The parts, each followed by a NUL byte, digested (20 bytes, as hex)."""
     try:  # all text (most calls, 26,000 a rebuild): one encode, twice as fast
         joined = ("\0".join(parts) + "\0").encode("utf-8", "surrogatepass") if parts else b""  # type: ignore[arg-type]
-    except TypeError:
-        joined = b"".join(part + b"\0" if isinstance(part, bytes) else (part + "\0").encode("utf-8", "surrogatepass")
-                          for part in parts)
+    except TypeError:  # some bytes, maybe hundreds of megabytes (the site's summaries): never copied
+        digest = hashlib.blake2b(digest_size=20)
+        for part in parts:
+            digest.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
+            digest.update(b"\0")
+        return digest.hexdigest()
     return hashlib.blake2b(joined, digest_size=20).hexdigest()
 
 
@@ -477,7 +482,7 @@ class _Files:
     says which, ``add`` takes what they read), each with its annotation.
     """
 
-    def __init__(self, cache: Cache, stats: dict[str, tuple[int, ...]] | None = None) -> None:
+    def __init__(self, cache: Cache, stats: _Stats | None = None) -> None:
         self.cache = cache
         self.known: dict[str, tuple[Any, ...]] = _load(cache, "files")
         """What the last build read: left as it was, for ``save`` to tell what changed."""
@@ -485,8 +490,9 @@ class _Files:
         self.new: dict[str, tuple[Any, ...]] = {}
         self.loaders: dict[Path, Callable[[Path, list[Diagnostic]], Any]] = {}
         self.bodies: dict[Path, Document] = {}
-        self.stats: dict[str, tuple[int, ...] | None] = dict(stats or {})
-        """Stats taken already, by path: each is used once (a file parsed again is asked again)."""
+        self.stats = stats if stats is not None else {}
+        """Stats taken already, by path: each is used once, and dropped (a file parsed again is
+        asked again; at 100,000 articles they are 30 MB)."""
         self.cards: dict[int, str] = {}
         """The card (see ``_card``) of each item handed out, by id(): made once, when the file is read."""
 
@@ -611,10 +617,7 @@ class _Links:
         """The keys of the results (made by the call, unless given: they are worth 0.1 s at 10,000 articles)."""
 
     def __call__(self, ordered: tuple[Article, ...], mentions: Mapping[str, Mentioned]) -> Links:
-        # What each article mentions is sorted by count, then id: canonical without sorting.
-        keys = self.keys = self.keys or {
-            "links": _digest(_values([(a.slug, sorted(e for e, _, _ in mentions[a.slug])) for a in ordered])),
-            "cooccurring": _digest(_values([(a.slug, [m[:2] for m in mentions[a.slug]]) for a in ordered]))}
+        keys = self.keys = self.keys or _link_keys(ordered, mentions)
         found = {ns: pickle.loads(v) for ns, key in keys.items() for v in self.cache.get(ns, [key]).values()}
         missing = [ns for ns in keys if ns not in found]
         if missing:
@@ -635,6 +638,18 @@ class _Links:
             for ns in missing:
                 self.cache.put(ns, [(keys[ns], pickle.dumps(found[ns]))], drop=self.cache.keys(ns) - {keys[ns]})
         return related_objects(ordered, found["links"]), found["cooccurring"]
+
+
+def _link_keys(ordered: tuple[Article, ...], mentions: Mapping[str, Mentioned]) -> dict[str, str]:
+    """The keys of related articles (the order of the articles, which entities each mentions)
+    and of co-occurrence (how often, too), digested an article at a time: the whole as one
+    value would be 200 MB at 100,000 articles."""
+    links, cooccurring = hashlib.blake2b(digest_size=20), hashlib.blake2b(digest_size=20)
+    for article in ordered:
+        found = mentions[article.slug]  # by count, then id: canonical as it is
+        links.update(f"{article.slug}\0{' '.join(sorted(e for e, _, _ in found))}\n".encode())
+        cooccurring.update(f"{article.slug}\0{' '.join(f'{e}:{n}' for e, n, _ in found)}\n".encode())
+    return {"links": links.hexdigest(), "cooccurring": cooccurring.hexdigest()}
 
 
 def _link(part: tuple[int, int] | None) -> Any:
