@@ -159,7 +159,7 @@ def build_index(articles: list[Article], entities: list[Entity], mentions: Mappi
         credits={e: tuple(c) for e, c in credits.items()},
         bylines=bylines,
         entities={e.id: e for e in entities},
-        mention_counts=Made({a.slug: a.slug for a in ordered}, lambda slug: tuple((e, n) for e, n, _ in mentions[slug])),
+        mention_counts=Made({a.slug: mentions[a.slug] for a in ordered}, lambda m: tuple((e, n) for e, n, _ in m)),
         appearances=Made(appearances, lambda found: tuple(Appearance(*a) for a in found)),
         reach=Counter(map(itemgetter(0), chain.from_iterable(mentions[a.slug] for a in ordered))),
         cooccurring=cooccurring,

@@ -631,6 +631,8 @@ class _Links:
             parts = ([None] if "cooccurring" not in found else []) + (
                 _chunks(len(ordered), step) if "links" not in found else [])
             done = _map(_link, parts, self.jobs)
+            for name in ("ordered", "mentioned", "ranker"):  # 100,000 dicts and the ranker's arrays at 100k
+                _shared.pop(name)
             if "cooccurring" not in found:
                 found["cooccurring"] = done.pop(0)
             if "links" not in found:
