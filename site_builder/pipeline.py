@@ -844,18 +844,17 @@ def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: _I
     for block in blocks:
         block.sort(key=lambda row: row[1])
     keys = [_digest(_code(), *(part for row in block for part in row)) for block in blocks]
-    listed = entity_rows(found.entities, dict(found.index.reach))
+    listed = entity_rows(found.entities, found.index.reach)
     key = _digest(*keys, _values(listed))
     if last is not None and last.key == key and staged.link_all(last.paths):
         return _Search([], last, len(last.paths))
     known: dict[str, Block] = {}
     if last is not None and len(last.blocks) == len(keys) and staged.live is not None:
-        live = staged.live
         changed = [b for b, k in enumerate(keys) if k != last.blocks[b]]
         known = _blocks(cache, jobs, found.words, {keys[b]: blocks[b] for b in changed}, [last.blocks[b] for b in changed])
         if all(last.blocks[b] in known for b in changed):  # the cache keeps the last build's blocks till this one ends
             done = update_files(listed, last.layout, {b: (known[last.blocks[b]], known[keys[b]]) for b in changed},
-                                lambda path: _bytes(live / path))
+                                staged.live_copy)
             if done is not None and staged.link_all(done[1]):
                 made, linked, layout = done
                 return _Search(made, _Indexed(key, keys, [*linked, *(page.path for page in made)], layout), len(linked))
@@ -872,13 +871,6 @@ def _blocks(cache: Cache, jobs: int, words: dict[str, tuple[str, str]], wanted: 
     _shared.update(words=words, blocks=[(k, b) for k, b in wanted.items() if k not in known])
     known.update(zip((k for k, _ in _shared["blocks"]), _map(_index_search, range(len(_shared["blocks"])), jobs)))
     return known
-
-
-def _bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
 
 
 def _index_search(number: int) -> Block:

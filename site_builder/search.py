@@ -175,7 +175,7 @@ def index_block(rows: Sequence[Row]) -> Block:
                  {name: ",".join(terms) for name, terms in shards.items()}, common)
 
 
-def entity_rows(entities: Iterable[Entity], counts: dict[str, int]) -> list[list[object]]:
+def entity_rows(entities: Iterable[Entity], counts: Mapping[str, int]) -> list[list[object]]:
     """What ``entities.js`` lists of each entity (most mentioned first); ``counts`` is how many
     articles mention each."""
     return [[e.id, e.name, list(e.aliases), e.type, counts.get(e.id, 0)]

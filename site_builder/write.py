@@ -147,16 +147,20 @@ class Staging:
                 return False
         return True
 
+    def live_copy(self, relative: str) -> bytes | None:
+        """The live site's copy of a page (None if there is none, or no live site)."""
+        if self.live is None:
+            return None
+        try:
+            with open(_safe_target(self.live, relative), "rb") as old:
+                return old.read()
+        except OSError:
+            return None
+
     def write(self, page: Page) -> bool:
         """Stage ``page``; False if the live site had it byte for byte (then it is linked)."""
-        if self.live is not None:
-            try:
-                with open(_safe_target(self.live, page.path), "rb") as old:
-                    same = old.read() == page.content
-            except OSError:
-                same = False
-            if same and self.link(page.path):
-                return False
+        if self.live_copy(page.path) == page.content and self.link(page.path):
+            return False
         if page.path in self.kept:  # the live site's file: replaced, never written through
             os.unlink(_safe_target(self.folder, page.path))
         with open(self._target(page.path), "xb") as new:  # never through a link into the live site
