@@ -27,7 +27,7 @@ import pickle
 import sys
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -61,11 +61,13 @@ from .load import (
 from .model import Article, Config, Document, Entity
 from .names import NameTable
 from .render import (
+    ARTICLE,
     Page,
     PagePlan,
     make_environment,
     plan_site,
     render_page,
+    shows_body_once,
     static_files,
     theme_dir,
 )
@@ -82,7 +84,7 @@ from .search import (
     words,
 )
 from .suggest import Candidate, candidates, draft_entities, rejected_names
-from .write import Staging, check_output, read_stamp, staging
+from .write import Staging, check_output, live_page, read_stamp, staging
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -170,8 +172,11 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     stamp: dict[str, Any] = {"fingerprint": fingerprint(config, stats)}
     last = read_stamp(out)
     if not force and last is not None and last.get("fingerprint") == stamp["fingerprint"]:
-        warnings = tuple(Diagnostic(Path(p), line, message, "warning") for p, line, message in last["warnings"])
-        return BuildResult(out, 0, warnings, time.perf_counter() - started, int(last["pages"]), {})
+        return BuildResult(out, 0, _warnings(last), time.perf_counter() - started, int(last["pages"]), {})
+    if not force and last is not None and (done := _quick(config, cache, out, stamp, last, stats, progress)):
+        lap("annotate edits alone")
+        return dataclasses.replace(done, seconds=time.perf_counter() - started, stages=stages)
+    inputs = pickle.dumps(stats)  # what the next build compares with (stats is used up)
 
     found = _analyse(config, cache, jobs, progress, lap, stats)
     errors = [d for d in found.diagnostics if d.level == "error"]
@@ -190,7 +195,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     with staging(out, stamp, background=True, reuse=live) as staged:
         search = _search(found, cache, jobs, staged, last_built.get("search") if live else None)
         lap("search")
-        plans = plan_site(index, config)
+        plans, static = plan_site(index, config), static_files(config)
         changed = {i for i, card in entity_cards.items() if last_built["entities"].get(i) != card} if same else set()
         if same and found.read + sum(not changed.isdisjoint(shown.split()) for *_, shown in
                                      (last_pages.values() if changed else ())) < FEW_PAGES:
@@ -203,7 +208,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
                        old=last_pages if live else {}, same_site=same, changed=changed, html=found.html, staged=staged,
                        bodies={**{("articles", a.slug): k for a, k in zip(articles, keys)},
                                **{("entities", e.id): k for e, k in zip(entities, keys[len(articles):])}},
-                       files=[*static_files(config), *search.files])
+                       files=[*static, *search.files])
         progress(f"rendering {len(plans)} pages")
         shares = _map(_render, range(jobs), jobs)
         page_keys = [item for share, _ in shares for item in share]
@@ -215,12 +220,151 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     # build digest tells that they go with the site, and without it they are not used).
     _store(cache, "pages", {path: (key, context, shown) for path, key, context, shown, _ in page_keys}, last_pages)
     _store(cache, "built", {"build": stamp["build"], "site": site, "entities": entity_cards, "links": found.links,
-                            "search": search.built}, last_built)
+                            "search": search.built, "salt": found.salt,
+                            "static": [page.path for page in static]}, last_built)
     for ns in ("html", "words"):
         cache.put(ns, (), drop=cache.keys(ns) - set(keys))
-    cache.put("search", (), drop=cache.keys("search") - set(search.built.blocks))
+    for ns in ("search", "rows"):
+        cache.put(ns, (), drop=cache.keys(ns) - set(search.built.blocks))
+    cache.put("inputs", [("stats", inputs)])
     lap("render and write")
     return BuildResult(out, written, warnings, time.perf_counter() - started, stamp["pages"] - written, stages)
+
+
+def _warnings(stamp: dict[str, Any]) -> tuple[Diagnostic, ...]:
+    """The warnings a build recorded in its stamp."""
+    return tuple(Diagnostic(Path(p), line, message, "warning") for p, line, message in stamp["warnings"])
+
+
+FEW_EDITS = 16
+"""At most so many edited articles are built alone (see ``_quick``)."""
+
+
+class _NotQuick(Exception):
+    """Found while staging: the edit is not one that ``_quick`` can build alone."""
+
+
+def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last: dict[str, Any],
+           stats: _Stats, progress: Callable[[str], None]) -> BuildResult | None:
+    """Build an edit to the text of a few articles that leaves all else the site shows as it
+    was (their front matter, diagnostics, which entities they mention, how often, and the
+    sentence of each first mention), without reading what the whole site is made from: only
+    their pages and their search blocks can change. Each page is the last one with the new
+    body in place of the old, when the article template shows the body once, as it is
+    (``shows_body_once``). None, having built nothing, when the edit is not such or anything
+    is not as the last build left it: the full build then does it, to the same bytes."""
+    if config.discover or cache.info("code") != _code():
+        return None
+    built, inputs = _load(cache, "built"), cache.get("inputs", ["stats"]).get("stats")
+    if inputs is None or built.get("build") != last.get("build") or "salt" not in built:
+        return None
+    before: _Stats = pickle.loads(inputs)
+    if before.keys() != stats.keys():  # a file added or removed
+        return None
+    edited = [p for p, stat in stats.items() if before[p] != stat and not os.path.isdir(p)]
+    folder = os.path.join(config.content_dir, "articles", "")
+    if not edited or len(edited) > FEW_EDITS or not all(p.startswith(folder) for p in edited):
+        return None
+    files, salt = _part_of(cache, "files", edited), built["salt"]
+    read: list[tuple[str, tuple[Any, ...], Document, str, str]] = []  # path, entry, document, old key, key
+    for path in edited:
+        old, stat = files.get(path), stats[path]
+        if old is None or stat is None or not isinstance(old[2], Article):
+            return None
+        entry, doc = _entry(Path(path), stat, load_article)
+        if doc is None or entry[3] != old[3] or entry[4] != old[4]:  # front matter changed, or now wrong
+            return None
+        read.append((path, entry, doc, _key(salt, ARTICLE_LINKS, None, old[1]), _key(salt, ARTICLE_LINKS, None, entry[1])))
+    todo = [(doc, old, key) for _, _, doc, old, key in read if key != old]
+    annotated = _part_of(cache, "annotated", [k for _, old, key in todo for k in (old, key)])
+    if todo:
+        progress(f"annotating {len(todo)} edited articles alone")
+        names = cache.get("names", [salt]).get(salt)
+        env = make_environment(config)
+        if names is None or not shows_body_once(env, ARTICLE):
+            return None
+        _shared.update(names=pickle.loads(names), link_all=config.link == "all", raw=config.allow_raw_html,
+                       cache=cache.folder)
+        for (_, old, key), (summary, problems, _, _) in zip(todo, _annotate_all([(doc, ARTICLE_LINKS, None, key)
+                                                                                 for doc, _, key in todo])):
+            if annotated.get(old) != (summary, problems):
+                return None
+            annotated[key] = summary, problems
+    pages, base = _load(cache, "pages"), _digest(_code(), repr(config), *_templates(config))
+    html = {k: v.decode() for k, v in cache.get("html", [k for _, old, key in todo for k in (old, key)]).items()}
+    made: list[Page] = []
+    for doc, old, key in todo:
+        path = f"articles/{files[str(doc.path)][2].slug}.html"
+        page_key, context, shown = pages.get(path, ("", "", ""))
+        page = live_page(out, path) or b""
+        was = html.get(old, "").encode()
+        at = page.find(was) if was else -1
+        if key not in html or page_key != _digest(base, old, context) or at < 0 or page.rfind(was) != at:
+            return None
+        made.append(Page(path, page[:at] + html[key].encode() + page[at + len(was):]))
+        pages[path] = _digest(base, key, context), context, shown
+    search, done = _edited_blocks(cache, built["search"], {files[p][2].slug: (old, key) for p, _, _, old, key in read},
+                                  lambda path: live_page(out, path))
+    if search is None:
+        return None
+    made += done
+    site = {*pages, *built["static"], *search.paths}
+    stamp.update(warnings=last["warnings"], pages=len(site),
+                 build=_digest("edited", built["build"], *(pages[page.path][0] for page in made[:len(todo)]), search.key))
+    try:
+        with staging(out, stamp, background=True, reuse=True) as staged:
+            written = sum(staged.write(page) for page in made)
+            for path in site.difference(page.path for page in made):
+                if not staged.link(path):
+                    raise _NotQuick(path)
+            staged.prune(site)
+    except _NotQuick:
+        return None
+    # In place: remember it, the build digest last (without it, the rest is not used).
+    cache.put("inputs", [("stats", pickle.dumps(stats))])
+    _update(cache, "files", {path: entry for path, entry, *_ in read})
+    _update(cache, "annotated", {**{old: None for _, old, _ in todo}, **{key: annotated[key] for _, _, key in todo}})
+    _update(cache, "pages", {page.path: pages[page.path] for page in made[:len(todo)]})
+    for ns in ("html", "words"):
+        cache.put(ns, (), drop=[old for _, old, _ in todo])
+    for ns in ("search", "rows"):
+        cache.put(ns, (), drop=set(built["search"].blocks) - set(search.blocks))
+    _store(cache, "built", {**built, "build": stamp["build"], "search": search}, built)
+    return BuildResult(out, written, _warnings(last), 0.0, len(site) - written, {})
+
+
+def _edited_blocks(cache: Cache, last: _Indexed, edited: dict[str, tuple[str, str]],
+                   read: Callable[[str], bytes | None]) -> tuple[_Indexed | None, list[Page]]:
+    """The search files after the ``edited`` articles (slug -> annotation key before, and now)
+    changed nothing but their text: the blocks holding them indexed again, and the files
+    they change made from the last ones (``update_files``). None if that cannot be done."""
+    rows: dict[int, _Rows] = {}
+    for slug, (old, key) in edited.items():
+        b = block_of(slug, len(last.blocks))
+        if key == old:
+            continue
+        if b not in rows:
+            stored = cache.get("rows", [last.blocks[b]]).get(last.blocks[b])
+            if stored is None:
+                return None, []
+            rows[b] = pickle.loads(stored)
+        if (slug, old) not in {(row[1], row[3]) for row in rows[b]}:
+            return None, []
+        rows[b] = [(title, s, date, key if s == slug else k) for title, s, date, k in rows[b]]
+    if not rows:
+        return last, []
+    keys = [*last.blocks]
+    for b, block in rows.items():
+        keys[b] = _digest(_code(), *(part for row in block for part in row))
+    blocks = _blocks(cache, 1, {}, {keys[b]: rows[b] for b in rows}, [last.blocks[b] for b in rows])
+    if not all(last.blocks[b] in blocks for b in rows):
+        return None, []
+    done = update_files(None, last.layout, {b: (blocks[last.blocks[b]], blocks[keys[b]]) for b in rows}, read)
+    if done is None:
+        return None, []
+    made, linked, layout = done
+    return _Indexed(_digest(*keys, last.listed), keys, [*linked, *(page.path for page in made)], layout,
+                    last.listed), made
 
 
 @contextlib.contextmanager
@@ -283,6 +427,8 @@ class _Analysis:
     (see ``_Links``): the next build with the same ``site`` looks them up without making them."""
     read: int
     """How many files were read (not remembered): at most so many bodies changed."""
+    salt: str
+    """See ``_salt``."""
 
 
 def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], None],
@@ -307,6 +453,8 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     else:
         entities = load_entities(config.content_dir, diagnostics, files.parse)
     names, salt = NameTable(entities), _salt(config, entities)
+    if salt not in cache.keys("names"):  # for the next build, if it annotates an edit alone (see _quick)
+        cache.put("names", [(salt, pickle.dumps(names))], drop=cache.keys("names"))
     _shared.update(names=names, link_all=config.link == "all", raw=config.allow_raw_html, cache=cache.folder,
                    salt=salt, annotated=annotated)
     if not config.discover:  # new and changed articles are read by the workers that annotate them
@@ -348,7 +496,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
                         lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None, link=link)
     lap("index")
     return _Analysis(articles, entities, keys, html, index, diagnostics, counted, cards, site, (site, link.keys),
-                     len(files.new))
+                     len(files.new), salt)
 
 
 def check(root: Path, jobs: int | None = None, progress: Callable[[str], None] = lambda stage: None
@@ -453,6 +601,29 @@ def _load(cache: Cache, ns: str) -> dict[str, Any]:
     for part in cache.get(ns, [str(n) for n in range(SHARDS)]).values():
         merged.update(pickle.loads(part))
     return merged
+
+
+def _part_of(cache: Cache, ns: str, keys: Iterable[str]) -> dict[str, Any]:
+    """What ``_store`` kept under ``ns`` in the shards of ``keys``: those keys' entries, and others."""
+    merged: dict[str, Any] = {}
+    for part in cache.get(ns, sorted({_shard(key) for key in keys})).values():
+        merged.update(pickle.loads(part))
+    return merged
+
+
+def _update(cache: Cache, ns: str, changes: dict[str, Any]) -> None:
+    """Change some entries of what ``_store`` kept under ``ns`` (a value None: delete the key),
+    rewriting only their shards."""
+    part = _part_of(cache, ns, changes)
+    for key, value in changes.items():
+        if value is None:
+            part.pop(key, None)
+        else:
+            part[key] = value
+    shards = {_shard(key) for key in changes}
+    kept = {n: {k: v for k, v in part.items() if _shard(k) == n} for n in shards}
+    cache.put(ns, [(n, pickle.dumps(entries)) for n, entries in kept.items() if entries],
+              drop=[n for n, entries in kept.items() if not entries])
 
 
 def _store(cache: Cache, ns: str, value: dict[str, Any], last: dict[str, Any]) -> None:
@@ -814,6 +985,8 @@ class _Indexed(NamedTuple):
     """The keys of the index's blocks."""
     paths: list[str]
     layout: Layout
+    listed: str
+    """A digest of what ``entities.js`` lists."""
 
 
 @dataclass
@@ -845,7 +1018,8 @@ def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: _I
         block.sort(key=lambda row: row[1])
     keys = [_digest(_code(), *(part for row in block for part in row)) for block in blocks]
     listed = entity_rows(found.entities, found.index.reach)
-    key = _digest(*keys, _values(listed))
+    entities = _digest(_values(listed))
+    key = _digest(*keys, entities)
     if last is not None and last.key == key and staged.link_all(last.paths):
         return _Search([], last, len(last.paths))
     known: dict[str, Block] = {}
@@ -857,10 +1031,11 @@ def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: _I
                                 staged.live_copy)
             if done is not None and staged.link_all(done[1]):
                 made, linked, layout = done
-                return _Search(made, _Indexed(key, keys, [*linked, *(page.path for page in made)], layout), len(linked))
+                return _Search(made, _Indexed(key, keys, [*linked, *(page.path for page in made)], layout, entities),
+                               len(linked))
     known.update(_blocks(cache, jobs, found.words, {k: b for k, b in zip(keys, blocks) if k not in known}))
     files, layout = search_files(listed, [known[k] for k in keys])
-    return _Search(files, _Indexed(key, keys, [page.path for page in files], layout), 0)
+    return _Search(files, _Indexed(key, keys, [page.path for page in files], layout, entities), 0)
 
 
 def _blocks(cache: Cache, jobs: int, words: dict[str, tuple[str, str]], wanted: dict[str, _Rows],
@@ -886,6 +1061,7 @@ def _index_search(number: int) -> Block:
         rows = [Row(title, slug, date, *(counted.get(k) or stored[k])) for title, slug, date, k in block]
         result = index_block(rows)
         cache.put("search", [(key, pickle.dumps(result))])
+        cache.put("rows", [(key, pickle.dumps(block))])  # for an edit alone (see _quick)
     finally:
         cache.close()
     return result

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 from markupsafe import Markup, escape
 
 from .errors import ContentError
@@ -29,6 +30,8 @@ from .model import ENTITY_TYPES, Article, Config, Entity
 BUILTIN_THEMES = Path(__file__).resolve().parent / "themes"
 TYPE_LABELS = {"person": "People", "place": "Places", "organization": "Organizations",
                "event": "Events", "work": "Works", "thing": "Other"}
+ARTICLE = "article.html"
+"""The template of an article's page."""
 HOME_LIMIT = 20
 FEED_LIMIT = 50
 UNDATED = "Undated"
@@ -295,7 +298,7 @@ def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
         "articles": home, "more": len(articles) > HOME_LIMIT, "bylines": bylines(*home),
         "tops": {a.slug: sidebar(a, 4) for a in home}})),
         PagePlan("articles/index.html", "articles_index.html", _given({"articles": articles, "years": years}))]
-    plans += [PagePlan(f"articles/{article.slug}.html", "article.html", functools.partial(article_data, i),
+    plans += [PagePlan(f"articles/{article.slug}.html", ARTICLE, functools.partial(article_data, i),
                        ("articles", article.slug)) for i, article in enumerate(articles)]
     for year, items in years:
         if year == UNDATED:
@@ -451,6 +454,76 @@ def render_page(env: jinja2.Environment, config: Config, plan: PagePlan, body: s
         site=config, root="../" * plan.path.count("/"), body=Markup(body), path=plan.path,
         url=page_url(config, plan.path) if config.base_url else "", **(plan.data() if data is None else data))
     return Page(plan.path, html.encode("utf-8"))
+
+
+def shows_body_once(env: jinja2.Environment, name: str) -> bool:
+    """Whether the template ``name`` outputs ``body`` once, as it is, and makes nothing else
+    of it: then its page is the output of its other data with the body in between, and a
+    new body can take the old one's place without rendering the page again. Checked on
+    the syntax trees of the template, those it extends and those they include or import;
+    whatever use of ``body`` this cannot prove so (a filter, a loop, a condition, a macro,
+    a block overridden or called twice) says no."""
+    try:
+        chain = [_parse(env, name)]  # the template, the one it extends, and so on up
+        while extends := [n for n in chain[-1].body if isinstance(n, nodes.Extends)]:
+            parent = _constant(extends[0].template)
+            if len(extends) > 1 or parent is None or len(chain) > 32:
+                return False
+            chain.append(_parse(env, parent))
+        trees = [*chain]
+        for tree in trees:  # the list grows: then the templates they include or import
+            for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+                target = _constant(getattr(node, "template", None))
+                if target is None or len(trees) > 64 or (
+                        isinstance(node, nodes.Extends) and all(node is not n for n in tree.body)):
+                    return False
+                if not isinstance(node, nodes.Extends):
+                    trees.append(_parse(env, target))
+    except jinja2.TemplateError:
+        return False
+    uses = [(place, path) for place, tree in enumerate(trees) for path in _paths(tree, nodes.Name)
+            if getattr(path[-1], "name", None) in ("body", "self", "super")]
+    if any(not all(isinstance(n, (nodes.Template, nodes.Block)) for n in path[:-1])
+           for tree in chain for path in _paths(tree, nodes.Block)):
+        return False  # a block in a loop, a condition or a macro can be output any number of times
+    if len(uses) != 1 or uses[0][0] >= len(chain):
+        return False
+    place, path = uses[0]
+    used, output = path[-1], path[-2]
+    if getattr(used, "name", None) != "body" or getattr(used, "ctx", None) != "load" or not isinstance(output, nodes.Output):
+        return False
+    if not all(isinstance(n, (nodes.Template, nodes.Block)) for n in path[:-2]):
+        return False
+    blocks = [n.name for n in path if isinstance(n, nodes.Block)]
+    defined = [{b.name for b in tree.find_all(nodes.Block)} for tree in chain]
+    if any(b in defined[j] for b in blocks for j in range(place)):
+        return False  # overridden by a template that extends this one
+    if place < len(chain) - 1:  # in a template that extends another: only its blocks are output
+        return bool(blocks) and any(isinstance(n, nodes.Block) and n.name == blocks[0] for n in chain[-1].body)
+    return True
+
+
+def _parse(env: jinja2.Environment, name: str) -> nodes.Template:
+    assert env.loader is not None
+    source, _, _ = env.loader.get_source(env, name)
+    return env.parse(source, name)
+
+
+def _constant(expr: nodes.Expr | None) -> str | None:
+    """A template's name given as a constant string, else None."""
+    return expr.value if isinstance(expr, nodes.Const) and isinstance(expr.value, str) else None
+
+
+def _paths(tree: nodes.Node, kind: type[nodes.Node]) -> list[list[nodes.Node]]:
+    """The path from ``tree`` down to each node of ``kind`` in it (the node last)."""
+    found: list[list[nodes.Node]] = []
+    todo: list[list[nodes.Node]] = [[tree]]
+    while todo:
+        path = todo.pop()
+        if isinstance(path[-1], kind) and len(path) > 1:
+            found.append(path)
+        todo += ([*path, child] for child in path[-1].iter_child_nodes())
+    return found
 
 
 def static_files(config: Config) -> list[Page]:

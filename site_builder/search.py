@@ -211,12 +211,13 @@ def search_files(listed: list[list[object]], blocks: Sequence[Block]) -> tuple[l
                          [len(block.excerpts) for block in blocks])
 
 
-def update_files(listed: list[list[object]], last: Layout, changed: Mapping[int, tuple[Block, Block]],
+def update_files(listed: list[list[object]] | None, last: Layout, changed: Mapping[int, tuple[Block, Block]],
                  read: Callable[[str], bytes | None]) -> tuple[list[Page], list[str], Layout] | None:
     """The search files when only the ``changed`` blocks (number -> the block as last indexed, and
     now) differ from the last build's, whose ``read`` gives its files by path: the files made
     (a changed terms or titles file is the last one with the changed blocks' parts put in), the
-    paths of those that cannot have changed, and the new layout. None when the unchanged blocks'
+    paths of those that cannot have changed, and the new layout. ``listed`` None: the entities
+    listed are the last build's. None when the unchanged blocks'
     words are grouped in terms files otherwise than before, or a file read is not as expected:
     then make them all."""
     sizes = Counter(last.sizes)
@@ -228,7 +229,7 @@ def update_files(listed: list[list[object]], last: Layout, changed: Mapping[int,
     dirty = {g for old, new in changed.values() for g in old.terms.keys() | new.terms.keys()
              if old.terms.get(g) != new.terms.get(g)}
     blocks, count = {b: new for b, (_, new) in changed.items()}, len(last.titles)
-    made, kept = [_script("entities", _json(listed))], []
+    made, kept = ([], ["search/entities.js"]) if listed is None else ([_script("entities", _json(listed))], [])
     both = last.sizes.keys() & sizes.keys()  # the groups an unchanged block can have
     for name, groups in files.items():
         was = before.get(name, [])

@@ -59,6 +59,15 @@ def read_stamp(out: Path) -> dict[str, Any] | None:
     return stamp if isinstance(stamp, dict) else None
 
 
+def live_page(out: Path, relative: str) -> bytes | None:
+    """The bytes of a page of the site in ``out`` (None if it has none)."""
+    try:
+        with open(_safe_target(out, relative), "rb") as page:
+            return page.read()
+    except OSError:
+        return None
+
+
 @contextlib.contextmanager
 def staging(out: Path, stamp: dict[str, Any] | None = None, background: bool = False,
             reuse: bool = False) -> Iterator[Staging]:
@@ -149,13 +158,7 @@ class Staging:
 
     def live_copy(self, relative: str) -> bytes | None:
         """The live site's copy of a page (None if there is none, or no live site)."""
-        if self.live is None:
-            return None
-        try:
-            with open(_safe_target(self.live, relative), "rb") as old:
-                return old.read()
-        except OSError:
-            return None
+        return None if self.live is None else live_page(self.live, relative)
 
     def write(self, page: Page) -> bool:
         """Stage ``page``; False if the live site had it byte for byte (then it is linked)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -261,6 +262,7 @@ def test_while_the_site_is_the_same_the_index_makes_only_what_pages_ask_for(
             super().__init__(cache, jobs, keys)
 
     monkeypatch.setattr(pipeline, "_Links", Links)
+    monkeypatch.setattr(pipeline, "_quick", lambda *args: None)  # the full build, which would make them all
     EDITS["article text"][0](project)
     build(project, jobs=1)
     assert made == [] and given[-1]
@@ -278,6 +280,7 @@ def test_a_few_pages_to_render_are_rendered_without_workers(tmp_path: Path, monk
     original = pipeline._map
     monkeypatch.setattr(pipeline, "_map", lambda f, items, jobs: calls.append((f.__name__, jobs)) or
                         original(f, items, jobs))
+    monkeypatch.setattr(pipeline, "_quick", lambda *args: None)  # the full build
     EDITS[name][0](project)
     assert build(project, jobs=2).pages >= 1
     assert ("_render", workers) in calls
@@ -437,3 +440,114 @@ def test_digests_tell_parts_apart_and_text_from_its_bytes_not() -> None:
     assert digest("ab", "c") != digest("a", "bc") != digest("abc") != digest("abc", "")
     assert digest("é", "x") == digest("é".encode(), b"x") == digest("é", b"x")
     assert digest() != digest("") and len(digest("a")) == 40
+
+
+QUICK = "annotate edits alone"
+"""The stage of a build that built an edit to the text of articles alone (``pipeline._quick``)."""
+
+
+def pages(out: Path) -> dict[str, bytes]:
+    return {path: data for path, (data, _) in snapshot(out).items()}
+
+
+def clean_pages(project: Path, tmp_path: Path) -> dict[str, bytes]:
+    """The pages of a clean build of a copy of ``project`` (a build without the cache deletes it)."""
+    clean = tmp_path / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    for folder in ("content", "templates"):
+        if (project / folder).is_dir():
+            shutil.copytree(project / folder, clean / folder)
+    shutil.copy(project / "site.toml", clean / "site.toml")
+    return pages(build(clean, jobs=1, cache=False).out)
+
+
+def test_an_edit_to_the_text_of_articles_alone_is_built_without_reading_the_whole_site(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = copy_example(tmp_path)
+    second_article(project)
+    build(project, jobs=1)
+    before = snapshot(build(project, jobs=1, cache=False).out)
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "_analyse", lambda *args, **kwargs: pytest.fail("the whole site was read"))
+        EDITS["article text"][0](project)
+        append(project / "content/articles/second.md", "\nNobody else came.\n")
+        result = build(project, jobs=2)
+    assert QUICK in result.stages
+    after = snapshot(result.out)
+    changed = {path for path in after if before.get(path, (b"",))[0] != after[path][0]}
+    assert {ARTICLE, "articles/second.html"} <= changed and any(path.startswith("search/excerpts-") for path in changed)
+    assert all(path in (ARTICLE, "articles/second.html") or path.startswith("search/") for path in changed)
+    assert all(after[path][1] == before[path][1] for path in after if path not in changed)  # linked
+    assert result.pages == len(changed) and result.unchanged == len(after) - len(changed)
+    assert pages(result.out) == clean_pages(project, tmp_path)
+    again = build(project, jobs=1)  # a full build after: it starts from what this one left
+    assert again.pages == 0 and again.stages == {}
+    EDITS["entity description"][0](project)
+    assert QUICK not in (again := build(project, jobs=1)).stages
+    assert pages(again.out) == clean_pages(project, tmp_path)
+
+
+NOT_ALONE: dict[str, Callable[[Path], None]] = {
+    "a quoted sentence": EDITS["quoted sentence"][0],
+    "a mention more": EDITS["article mentions"][0],
+    "the title": lambda p: edit(p / "content/articles/russia-north-korea-pact.md", 'title: "Russia', 'title: "Now Russia'),
+    "a new article": EDITS["new article"][0],
+    "an article and an entity": lambda p: (EDITS["article text"][0](p), EDITS["entity body"][0](p)),
+    "a page of the site deleted": lambda p: (EDITS["article text"][0](p), (p / "public/entities/moscow.html").unlink()),
+}
+
+
+@pytest.mark.parametrize("name", NOT_ALONE)
+def test_other_edits_are_built_in_full(tmp_path: Path, name: str) -> None:
+    project = copy_example(tmp_path)
+    build(project, jobs=1)
+    build(project, jobs=1, cache=False)
+    NOT_ALONE[name](project)
+    result = build(project, jobs=1)
+    assert QUICK not in result.stages
+    assert pages(result.out) == clean_pages(project, tmp_path)
+
+
+def test_an_article_template_that_makes_more_of_the_body_renders_the_page(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    (project / "templates").mkdir()
+    (project / "templates/article.html").write_text(
+        (ROOT / "themes/default/templates/article.html").read_text(encoding="utf-8").replace(
+            "{{ body }}", '{{ body }}<p class="words">{{ body|striptags|wordcount }} words</p>'), encoding="utf-8")
+    build(project, jobs=1)
+    words = re.compile(rb'<p class="words">(\d+) words')
+    count = int(words.findall((project / "public" / ARTICLE).read_bytes())[0])
+    EDITS["article text"][0](project)  # four words more
+    result = build(project, jobs=1)
+    assert QUICK not in result.stages
+    assert int(words.findall((project / "public" / ARTICLE).read_bytes())[0]) == count + 4
+    assert pages(result.out) == clean_pages(project, tmp_path)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_edits_alone_and_others_in_any_order_give_a_clean_build(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    project = copy_example(tmp_path)
+    folder = project / "content" / "articles"
+    for i in range(4):
+        (folder / f"a{i}.md").write_text(f"---\ntitle: Article {i}\n---\nPutin spoke {i} times in Moscow.\n",
+                                         encoding="utf-8")
+    articles = sorted(folder.iterdir())
+    plain = ["The talks went on.", "Nothing more was said.", "Zebras grazed nearby.", "It rained."]
+    edits: list[Callable[[], None]] = [
+        lambda: append(rng.choice(articles), f"\n{rng.choice(plain)}\n"),
+        lambda: [append(path, f"\n{rng.choice(plain)}\n") for path in rng.sample(articles, 2)],
+        lambda: edit(articles[0], "spoke", rng.choice(["talked", "spoke"])) if "spoke" in articles[0].read_text(
+            encoding="utf-8") else append(articles[0], "\nHe spoke.\n"),
+        lambda: append(rng.choice(articles), "\nMoscow said so.\n"),
+        lambda: os.utime(rng.choice(articles)),
+        lambda: EDITS["entity description"][0](project),
+    ]
+    build(project, jobs=1)
+    alone = 0
+    for step in range(10):
+        rng.choice(edits)()
+        result = build(project, jobs=1)
+        alone += QUICK in result.stages
+        assert pages(result.out) == clean_pages(project, tmp_path), step
+    assert alone

@@ -10,13 +10,17 @@ from pathlib import Path
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
+import jinja2
 from hypothesis import given
 from hypothesis import strategies as st
-from markupsafe import escape
+from markupsafe import Markup, escape
 
+from site_builder.config import load_config
 from site_builder.pipeline import build
-from site_builder.render import SCHEMA_TYPES, _text, tag_slug
+from site_builder.render import ARTICLE as ARTICLE_TEMPLATE
+from site_builder.render import SCHEMA_TYPES, _text, make_environment, shows_body_once, tag_slug
 
+from .conftest import ROOT
 from .test_pipeline import ARTICLE, copy_example
 
 BASE = "https://news.example.org/archive/"
@@ -252,3 +256,66 @@ def test_lists_made_by_filters_escape_titles_names_and_sentences(tmp_path: Path)
     assert "AT&T <i>Labs</i>" in related[f"{title} two"]
     for path in ("tags/russia.html", "articles/2024/07.html", "articles/index.html"):
         assert f"{title} one" in [a.get_text() for a in pages[path].select("ul.date-list a")], path
+
+
+LAYOUT = "<main>{% block main %}{% endblock %}</main><p>{{ title }}</p>"
+ONCE = {  # templates that show the body once, as it is
+    "plain": {"t": "<h1>{{ title }}</h1>{{ body }}<p>{{ title|upper }}</p>"},
+    "in a block of its own": {"t": "{% block b %}<div>{{ body }}</div>{% endblock %}"},
+    "a child's block": {"t": '{% extends "base" %}{% block main %}<article>{{ body }}</article>{% endblock %}',
+                        "base": LAYOUT},
+    "a child's nested block": {"t": '{% extends "base" %}{% block main %}{% block inner %}{{ body }}{% endblock %}'
+                                    '{% endblock %}', "base": LAYOUT},
+    "with an include and an import": {"t": '{% from "m" import tag %}{% include "i" %}{{ body }}{{ tag(title) }}',
+                                      "i": "<p>{{ title }}</p>", "m": "{% macro tag(x) %}<b>{{ x }}</b>{% endmacro %}"},
+}
+NOT_ONCE = {
+    "twice": {"t": "{{ body }}{{ body }}"},
+    "filtered": {"t": "{{ body|safe }}"},
+    "made something of": {"t": "{{ body }}<p>{{ body|striptags|wordcount }} words</p>"},
+    "in a condition": {"t": "{% if title %}{{ body }}{% endif %}"},
+    "in a loop": {"t": "{% for x in [1] %}{{ body }}{% endfor %}"},
+    "in a macro": {"t": "{% macro m() %}{{ body }}{% endmacro %}{{ m() }}"},
+    "set": {"t": "{% set body = title %}{{ body }}"},
+    "absent": {"t": "<p>{{ title }}</p>"},
+    "in an include": {"t": '{% include "i" %}', "i": "{{ body }}"},
+    "block overridden": {"t": '{% extends "base" %}{% block main %}x{% endblock %}',
+                         "base": "{% block main %}{{ body }}{% endblock %}"},
+    "block in a loop": {"t": '{% extends "base" %}{% block main %}{{ body }}{% endblock %}',
+                        "base": "{% for i in [1, 2] %}{% block main %}{% endblock %}{% endfor %}"},
+    "block called again": {"t": '{% extends "base" %}{% block main %}{{ body }}{% endblock %}',
+                           "base": LAYOUT + "{{ self.main() }}"},
+    "super": {"t": '{% extends "base" %}{% block main %}{{ super() }}{{ body }}{% endblock %}', "base": LAYOUT},
+    "block the parent does not show": {"t": '{% extends "base" %}{% block other %}{{ body }}{% endblock %}',
+                                       "base": LAYOUT},
+    "outside the blocks of a child": {"t": '{% extends "base" %}{{ body }}', "base": LAYOUT},
+    "extends a variable": {"t": "{% extends layout %}{% block main %}{{ body }}{% endblock %}", "base": LAYOUT},
+    "extends in a condition": {"t": '{% if title %}{% extends "base" %}{% endif %}{% block main %}{{ body }}'
+                                    '{% endblock %}', "base": LAYOUT},
+    "includes itself": {"t": '{{ body }}{% include "t" %}'},
+}
+
+
+def environment(templates: dict[str, str]) -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.DictLoader(templates), autoescape=True, trim_blocks=True,
+                              lstrip_blocks=True, keep_trailing_newline=True)
+
+
+@pytest.mark.parametrize("case", ONCE)
+def test_a_template_showing_the_body_once_as_it_is_gives_the_page_with_any_body_in_its_place(case: str) -> None:
+    env = environment(ONCE[case])
+    assert shows_body_once(env, "t")
+    render = env.get_template("t").render
+    old, new = "<p>Old & <b>bold</b></p>", "<p>New</p>\n<p>text</p>"
+    page = render(title="A & B", body=Markup(old), layout="base")
+    assert page.count(old) == 1
+    assert page.replace(old, new) == render(title="A & B", body=Markup(new), layout="base")
+
+
+@pytest.mark.parametrize("case", NOT_ONCE)
+def test_any_other_use_of_the_body_is_not_taken_for_showing_it_once(case: str) -> None:
+    assert not shows_body_once(environment(NOT_ONCE[case]), "t")
+
+
+def test_the_default_article_template_shows_the_body_once() -> None:
+    assert shows_body_once(make_environment(load_config(ROOT)), ARTICLE_TEMPLATE)
