@@ -253,17 +253,16 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
     body in place of the old, when the article template shows the body once, as it is
     (``shows_body_once``). None, having built nothing, when the edit is not such or anything
     is not as the last build left it: the full build then does it, to the same bytes."""
-    if config.discover or cache.info("code") != _code():
-        return None
-    built, inputs = _load(cache, "built"), cache.get("inputs", ["stats"]).get("stats")
-    if inputs is None or built.get("build") != last.get("build") or "salt" not in built:
-        return None
-    before: _Stats = pickle.loads(inputs)
+    inputs = None if config.discover or cache.info("code") != _code() else cache.get("inputs", ["stats"]).get("stats")
+    before: _Stats = pickle.loads(inputs) if inputs is not None else {}
     if before.keys() != stats.keys():  # a file added or removed
         return None
     edited = [p for p, stat in stats.items() if before[p] != stat and not os.path.isdir(p)]
     folder = os.path.join(config.content_dir, "articles", "")
     if not edited or len(edited) > FEW_EDITS or not all(p.startswith(folder) for p in edited):
+        return None
+    built = _load(cache, "built")
+    if built.get("build") != last.get("build") or "salt" not in built:
         return None
     files, salt = _part_of(cache, "files", edited), built["salt"]
     read: list[tuple[str, tuple[Any, ...], Document, str, str]] = []  # path, entry, document, old key, key
