@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from site_builder.index import build_index, mentioned
+from site_builder.index import COOCCURRING_LIMIT, build_index, cooccurrence, mentioned
 from site_builder.related import RelatedRanker
 from site_builder.model import Annotated, Article, Document, Mention
 
@@ -65,6 +68,26 @@ def test_cooccurrence_ties_go_to_the_entity_mentioned_more_then_by_id() -> None:
     for names in (others, others[::-1]):
         index = index_of(article("a", None, "kim", *names, *others[12:], *others[15:]))
         assert index.cooccurring["kim"] == tuple((e, 1) for e in [*others[15:], *others[12:15], *others[:4]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from([f"e{n}" for n in range(30)]), st.integers(1, 3), max_size=20),
+                max_size=40))
+def test_cooccurrence_is_the_plain_definition(found: list[dict[str, int]]) -> None:
+    """Each entity's companions: by articles shared, then articles in all, then mentions in
+    all, then id, as sorting every companion by all four would give them."""
+    articles = tuple(article(f"a{n}", None)[0] for n in range(len(found)))
+    mentioned = {a.slug: counts for a, counts in zip(articles, found)}
+    df, total = Counter[str](), Counter[str]()
+    for counts in found:
+        df.update(counts.keys())
+        total.update(counts)
+    expected = {}
+    for e in df:
+        shared = Counter(other for counts in found if e in counts for other in counts if other != e)
+        best = sorted(shared.items(), key=lambda kv: (-kv[1], -df[kv[0]], -total[kv[0]], kv[0]))
+        expected[e] = tuple(best[:COOCCURRING_LIMIT])
+    assert cooccurrence(articles, mentioned) == expected
 
 
 def test_related_matches_brute_force_with_a_very_common_entity() -> None:
