@@ -275,7 +275,7 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
             return None
         read.append((path, entry, doc, _key(salt, ARTICLE_LINKS, None, old[1]), _key(salt, ARTICLE_LINKS, None, entry[1])))
     todo = [(doc, old, key) for _, _, doc, old, key in read if key != old]
-    annotated = _part_of(cache, "annotated", [k for _, old, key in todo for k in (old, key)])
+    annotated = _part_of(cache, "annotated", [old for _, old, _ in todo])
     if todo:
         progress(f"annotating {len(todo)} edited articles alone")
         names = cache.get("names", [salt]).get(salt)
@@ -288,7 +288,6 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
                                                                                  for doc, _, key in todo])):
             if annotated.get(old) != (summary, problems):
                 return None
-            annotated[key] = summary, problems
     pages, base = _load(cache, "pages"), _digest(_code(), repr(config), *_templates(config))
     html = {k: v.decode() for k, v in cache.get("html", [k for _, old, key in todo for k in (old, key)]).items()}
     made: list[Page] = []
@@ -322,7 +321,7 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
     # In place: remember it, the build digest last (without it, the rest is not used).
     cache.put("inputs", [("stats", pickle.dumps(stats))])
     _update(cache, "files", {path: entry for path, entry, *_ in read})
-    _update(cache, "annotated", {**{old: None for _, old, _ in todo}, **{key: annotated[key] for _, _, key in todo}})
+    _update(cache, "annotated", {**{old: None for _, old, _ in todo}, **{key: annotated[old] for _, old, key in todo}})
     _update(cache, "pages", {page.path: pages[page.path] for page in made[:len(todo)]})
     for ns in ("html", "words"):
         cache.put(ns, (), drop=[old for _, old, _ in todo])
