@@ -204,3 +204,14 @@ def test_a_paragraph_of_one_text_token_is_linked_as_a_run_of_several(names: Name
         tokens = _link_run(run, text, 0, st_)
         results.append((_md.renderer.renderInline(tokens, _md.options, {}), st_.mentions))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("body", ["Russia\r\nand Kim\rJong Un\n", "Russia\0 and\0\n\n`\0`\n", "Russia\r\n\r\n```\r\nx\0\r\n```\r\n"])
+def test_carriage_returns_and_nul_bytes_are_normalized_as_markdown_it_does(names: NameTable, body: str) -> None:
+    """Our normalize rule skips text without '\\r' or NUL; text with them is rewritten as
+    markdown-it's own rule does."""
+    from markdown_it import MarkdownIt
+
+    html = annotate(doc(body), NameTable([])).html
+    reference = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(body)
+    assert html == reference
