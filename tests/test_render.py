@@ -252,3 +252,20 @@ def test_lists_made_by_filters_escape_titles_names_and_sentences(tmp_path: Path)
     assert "AT&T <i>Labs</i>" in related[f"{title} two"]
     for path in ("tags/russia.html", "articles/2024/07.html", "articles/index.html"):
         assert f"{title} one" in [a.get_text() for a in pages[path].select("ul.date-list a")], path
+
+
+def test_templates_see_the_environments_globals_under_their_own(tmp_path: Path) -> None:
+    """Template globals are one plain dict (see render._Environment): the environment's, with
+    a template's own over them, as Jinja's ChainMap gives them; imported macros see them too."""
+    from site_builder.model import Config
+    from site_builder.render import TYPE_LABELS, make_environment
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "m.html").write_text("{% macro m() %}{{ type_labels.person }}{% endmacro %}")
+    (tmp_path / "templates" / "t.html").write_text(
+        '{% from "m.html" import m %}{{ m() }} {{ type_labels.place }} {{ extra|default("none") }}')
+    env = make_environment(Config(root=tmp_path))
+    assert env.get_template("t.html").render() == f"{TYPE_LABELS['person']} {TYPE_LABELS['place']} none"
+    overlaid = env.get_template("t.html", globals={"extra": "mine", "type_labels": {"person": "P", "place": "Q"}})
+    assert overlaid.render() == f"{TYPE_LABELS['person']} Q mine"  # the macro keeps its own template's
+    assert env.globals["type_labels"] is TYPE_LABELS  # the environment's own are left as they were
