@@ -181,3 +181,37 @@ def test_long_documents_are_annotated_in_pieces_with_the_same_result(names: Name
     assert (cut.html, cut.mentions, cut.diagnostics) == (whole.html, whole.mentions, whole.diagnostics)
     bad = annotate(doc(body + "[[Nobody]]\n"), names)
     assert [d.line for d in bad.diagnostics] == [5 + body.count("\n")]
+
+
+LINE_WORDS = [w for w in WORDS if "\n" not in w and w not in ("# Russia", "> ", "- ", "1. ")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(LINE_WORDS), max_size=30).map("".join), st.booleans())
+def test_a_paragraph_of_one_text_token_is_linked_as_a_run_of_several(names: NameTable, text: str,
+                                                                    link_all: bool) -> None:
+    """A run that is one text token (``_link_text``, the common case) is linked exactly as the
+    same text cut into several tokens (``_link_run``'s general way)."""
+    from markdown_it.token import Token
+
+    from site_builder.annotate import _link_run, _md, _State
+    results = []
+    for pieces in ([text], [text[:i] for i in (len(text) // 3,)] + [text[len(text) // 3:]]):
+        st_ = _State(doc(text), names, link_all, "../entities/", None)
+        run = [Token("text", "", 0, content=p) for p in pieces if p]
+        if not run:
+            return
+        tokens = _link_run(run, text, 0, st_)
+        results.append((_md.renderer.renderInline(tokens, _md.options, {}), st_.mentions))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("body", ["Russia\r\nand Kim\rJong Un\n", "Russia\0 and\0\n\n`\0`\n", "Russia\r\n\r\n```\r\nx\0\r\n```\r\n"])
+def test_carriage_returns_and_nul_bytes_are_normalized_as_markdown_it_does(names: NameTable, body: str) -> None:
+    """Our normalize rule skips text without '\\r' or NUL; text with them is rewritten as
+    markdown-it's own rule does."""
+    from markdown_it import MarkdownIt
+
+    html = annotate(doc(body), NameTable([])).html
+    reference = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(body)
+    assert html == reference

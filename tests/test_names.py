@@ -124,3 +124,19 @@ def test_a_name_is_found_across_any_white_space_and_beside_odd_characters() -> N
             [("kim-jong-un", ["Kim", "Jong", "Un"])], text
     assert [m.entity_id for m in table.find("Kim\u2003Jong\u2003Un met To\u2003Lam, to lam.", set())] == \
         ["kim-jong-un", "to-lam"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*ODD_PIECES, "\x1c", "\x1d", "\x1e", "\t", "\x85", "Kim\x1cJong"]), max_size=20).map("".join))
+def test_plain_takes_ascii_text_as_the_regex_does(text: str) -> None:
+    """``_plain`` looks through ASCII text for the four ASCII odd characters without the regex:
+    it decides as the regex would, for any text."""
+    from site_builder.names import _ODD, _fold_spaces, _plain
+    folded = _fold_spaces(text).lower()
+    assert _plain(text, folded) == (len(folded) == len(text) and "  " not in folded and not _ODD.search(text))
+
+
+@given(st.lists(st.sampled_from([*ODD_PIECES, "\t", "\r", "\f", "\v", "\u2018", "\u201c", "\u201e"]), max_size=20).map("".join))
+def test_folding_spaces_is_translating(text: str) -> None:
+    from site_builder.names import _FOLD_SPACE, _fold_spaces
+    assert _fold_spaces(text) == text.translate(_FOLD_SPACE)

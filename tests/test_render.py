@@ -319,3 +319,20 @@ def test_any_other_use_of_the_body_is_not_taken_for_showing_it_once(case: str) -
 
 def test_the_default_article_template_shows_the_body_once() -> None:
     assert shows_body_once(make_environment(load_config(ROOT)), ARTICLE_TEMPLATE)
+
+
+def test_templates_see_the_environments_globals_under_their_own(tmp_path: Path) -> None:
+    """Template globals are one plain dict (see render._Environment): the environment's, with
+    a template's own over them, as Jinja's ChainMap gives them; imported macros see them too."""
+    from site_builder.model import Config
+    from site_builder.render import TYPE_LABELS
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "m.html").write_text("{% macro m() %}{{ type_labels.person }}{% endmacro %}")
+    (tmp_path / "templates" / "t.html").write_text(
+        '{% from "m.html" import m %}{{ m() }} {{ type_labels.place }} {{ extra|default("none") }}')
+    env = make_environment(Config(root=tmp_path))
+    assert env.get_template("t.html").render() == f"{TYPE_LABELS['person']} {TYPE_LABELS['place']} none"
+    overlaid = env.get_template("t.html", globals={"extra": "mine", "type_labels": {"person": "P", "place": "Q"}})
+    assert overlaid.render() == f"{TYPE_LABELS['person']} Q mine"  # the macro keeps its own template's
+    assert env.globals["type_labels"] is TYPE_LABELS  # the environment's own are left as they were
