@@ -204,13 +204,14 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
             for lazy in (index.appearances, index.related, index.mention_counts):
                 for key in lazy:
                     lazy[key]
-        _shared.update(config=config, plans=plans, parts=jobs, base=base, cards=found.cards,
+        parts = jobs * RENDER_SHARES if jobs > 1 else 1
+        _shared.update(config=config, plans=plans, parts=parts, base=base, cards=found.cards,
                        old=last_pages if live else {}, same_site=same, changed=changed, html=found.html, staged=staged,
                        bodies={**{("articles", a.slug): k for a, k in zip(articles, keys)},
                                **{("entities", e.id): k for e, k in zip(entities, keys[len(articles):])}},
                        files=[*static, *search.files])
         progress(f"rendering {len(plans)} pages")
-        shares = _map(_render, range(jobs), jobs)
+        shares = _map(_render, range(parts), jobs)
         page_keys = [item for share, _ in shares for item in share]
         written = sum(w for *_, w in page_keys) + sum(n for _, n in shares)
         stamp["pages"] = len(page_keys) + len(_shared["files"]) + search.linked
@@ -580,6 +581,9 @@ def _templates(config: Config) -> list[bytes]:
     return [part for name, path in sorted(found.items()) for part in (name.encode(), path.read_bytes())]
 
 
+RENDER_SHARES = 8
+"""Shares of the pages to render, per worker: taken in turn, so that a worker slowed by another
+process, or dealt longer pages, leaves the others less to wait for at the end."""
 FEW_PAGES = 200
 """Fewer pages than this to render are rendered in this process: a forked worker pays
 for the memory it touches (0.1 s at 10,000 articles), one page costs a third of a millisecond."""
@@ -796,7 +800,7 @@ class _Links:
 
             _shared.update(ordered=ordered, mentioned=mentioned,  # the ranker's arrays only if it is to rank
                            ranker=RelatedRanker(ordered, mentioned) if "links" in missing else None)
-            step = max(1, -(-len(ordered) // (self.jobs * 4)))
+            step = max(1, -(-len(ordered) // (self.jobs * 8)))
             parts = ([None] if "cooccurring" not in found else []) + (
                 _chunks(len(ordered), step) if "links" not in found else [])
             done = _map(_link, parts, self.jobs)
@@ -1078,7 +1082,7 @@ def _render(part: int) -> tuple[list[tuple[str, str, str, str, bool]], int]:
     old, bodies, staged = _shared["old"], _shared["bodies"], _shared["staged"]
     page_key = PageKeys(_shared["base"], _shared["cards"])
     same, changed = _shared["same_site"], _shared["changed"]
-    env = make_environment(_shared["config"])
+    env = _shared.get("env") or _shared.setdefault("env", make_environment(_shared["config"]))  # once a process
     cache = Cache(_shared["cache"])  # a connection of this process's own, opened if needed
     done: list[tuple[str, str, str, str, bool]] = []
     try:
@@ -1122,4 +1126,4 @@ def _map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
     if jobs == 1 or len(items) < 2:
         return list(map(function, items))
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        return pool.map(function, items, chunksize=max(1, len(items) // (jobs * 8)))
+        return pool.map(function, items, chunksize=1)  # the tasks are few and big: taken one at a time
