@@ -295,12 +295,10 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
     for doc, old, key in todo:
         path = f"articles/{files[str(doc.path)][2].slug}.html"
         page_key, context, shown = pages.get(path, ("", "", ""))
-        page = live_page(out, path) or b""
-        was = html.get(old, "").encode()
-        at = page.find(was) if was else -1
-        if key not in html or page_key != _digest(base, old, context) or at < 0 or page.rfind(was) != at:
+        page = _splice(live_page(out, path) or b"", html.get(old, ""), html.get(key))
+        if page is None or page_key != _digest(base, old, context):  # not the page the last build made
             return None
-        made.append(Page(path, page[:at] + html[key].encode() + page[at + len(was):]))
+        made.append(Page(path, page))
         pages[path] = _digest(base, key, context), context, shown
     search, done = _edited_blocks(cache, built["search"], {files[p][2].slug: (old, key) for p, _, _, old, key in read},
                                   lambda path: live_page(out, path))
@@ -332,6 +330,16 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
     return BuildResult(out, written, _warnings(last), 0.0, len(site) - written, {})
 
 
+def _splice(page: bytes, old: str, new: str | None) -> bytes | None:
+    """``page`` showing ``new`` where it showed ``old``; None unless it shows ``old`` exactly once
+    (then where is known) and there is a ``new``."""
+    was = old.encode()
+    at = page.find(was) if was else -1
+    if new is None or at < 0 or page.rfind(was) != at:
+        return None
+    return page[:at] + new.encode() + page[at + len(was):]
+
+
 def _edited_blocks(cache: Cache, last: _Indexed, edited: dict[str, tuple[str, str]],
                    read: Callable[[str], bytes | None]) -> tuple[_Indexed | None, list[Page]]:
     """The search files after the ``edited`` articles (slug -> annotation key before, and now)
@@ -339,9 +347,9 @@ def _edited_blocks(cache: Cache, last: _Indexed, edited: dict[str, tuple[str, st
     they change made from the last ones (``update_files``). None if that cannot be done."""
     rows: dict[int, _Rows] = {}
     for slug, (old, key) in edited.items():
-        b = block_of(slug, len(last.blocks))
         if key == old:
             continue
+        b = block_of(slug, len(last.blocks))
         if b not in rows:
             stored = cache.get("rows", [last.blocks[b]]).get(last.blocks[b])
             if stored is None:

@@ -15,7 +15,7 @@ import pytest
 
 from site_builder import index, pipeline, search
 from site_builder.cache import Cache
-from site_builder.pipeline import CACHE, PageKeys, _load, _shard, _store, build
+from site_builder.pipeline import CACHE, PageKeys, _load, _shard, _splice, _store, build
 
 from .conftest import ROOT
 from .test_pipeline import copy_example
@@ -551,3 +551,12 @@ def test_edits_alone_and_others_in_any_order_give_a_clean_build(tmp_path: Path, 
         alone += QUICK in result.stages
         assert pages(result.out) == clean_pages(project, tmp_path), step
     assert alone
+
+
+def test_a_new_body_takes_the_old_ones_place_only_where_that_is_one_place() -> None:
+    assert _splice("<h1>Tè</h1><p>old é</p><aside/>".encode(), "<p>old é</p>", "<p>new ü</p>") == \
+        "<h1>Tè</h1><p>new ü</p><aside/>".encode()
+    assert _splice(b"<p>a</p><p>a</p>", "<p>a</p>", "<p>b</p>") is None  # twice: which one is not known
+    assert _splice(b"<p>x</p>", "<p>a</p>", "<p>b</p>") is None
+    assert _splice(b"<p>x</p>", "", "<p>b</p>") is None  # an empty body is anywhere
+    assert _splice(b"<p>a</p>", "<p>a</p>", None) is None  # no new body
