@@ -483,13 +483,13 @@ def shows_body_once(env: jinja2.Environment, name: str) -> bool:
                 return False
             chain.append(_parse(env, parent))
         trees = [*chain]
-        for tree in trees:  # the list grows: then the templates they include or import
+        for place, tree in enumerate(trees):  # the list grows: what they include, import or extend
             for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
                 target = _constant(getattr(node, "template", None))
                 if target is None or len(trees) > 64 or (
                         isinstance(node, nodes.Extends) and all(node is not n for n in tree.body)):
                     return False
-                if not isinstance(node, nodes.Extends):
+                if place >= len(chain) or not isinstance(node, nodes.Extends):
                     trees.append(_parse(env, target))
     except jinja2.TemplateError:
         return False

@@ -279,6 +279,8 @@ NOT_ONCE = {
     "set": {"t": "{% set body = title %}{{ body }}"},
     "absent": {"t": "<p>{{ title }}</p>"},
     "in an include": {"t": '{% include "i" %}', "i": "{{ body }}"},
+    "in what an include extends": {"t": '{{ body }}{% include "i" %}', "i": '{% extends "x" %}',
+                                   "x": "{{ body|striptags }}"},
     "block overridden": {"t": '{% extends "base" %}{% block main %}x{% endblock %}',
                          "base": "{% block main %}{{ body }}{% endblock %}"},
     "block in a loop": {"t": '{% extends "base" %}{% block main %}{{ body }}{% endblock %}',
