@@ -290,12 +290,12 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
             if annotated.get(old) != (summary, problems):
                 return None
     pages, base = _load(cache, "pages"), _digest(_code(), repr(config), *_templates(config))
-    html = {k: v.decode() for k, v in cache.get("html", [k for _, old, key in todo for k in (old, key)]).items()}
+    html = cache.get("html", [k for _, old, key in todo for k in (old, key)])
     made: list[Page] = []
     for doc, old, key in todo:
         path = f"articles/{files[str(doc.path)][2].slug}.html"
         page_key, context, shown = pages.get(path, ("", "", ""))
-        page = _splice(live_page(out, path) or b"", html.get(old, ""), html.get(key))
+        page = _splice(live_page(out, path) or b"", html.get(old, b""), html.get(key))
         if page is None or page_key != _digest(base, old, context):  # not the page the last build made
             return None
         made.append(Page(path, page))
@@ -330,14 +330,13 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
     return BuildResult(out, written, _warnings(last), 0.0, len(site) - written, {})
 
 
-def _splice(page: bytes, old: str, new: str | None) -> bytes | None:
+def _splice(page: bytes, old: bytes, new: bytes | None) -> bytes | None:
     """``page`` showing ``new`` where it showed ``old``; None unless it shows ``old`` exactly once
     (then where is known) and there is a ``new``."""
-    was = old.encode()
-    at = page.find(was) if was else -1
-    if new is None or at < 0 or page.rfind(was) != at:
+    at = page.find(old) if old else -1
+    if new is None or at < 0 or page.rfind(old) != at:
         return None
-    return page[:at] + new.encode() + page[at + len(was):]
+    return page[:at] + new + page[at + len(old):]
 
 
 def _edited_blocks(cache: Cache, last: _Indexed, edited: dict[str, tuple[str, str]],
@@ -362,7 +361,7 @@ def _edited_blocks(cache: Cache, last: _Indexed, edited: dict[str, tuple[str, st
         return last, []
     keys = [*last.blocks]
     for b, block in rows.items():
-        keys[b] = _digest(_code(), *(part for row in block for part in row))
+        keys[b] = _block_key(block)
     blocks = _blocks(cache, 1, {}, {keys[b]: rows[b] for b in rows}, [last.blocks[b] for b in rows])
     if not all(last.blocks[b] in blocks for b in rows):
         return None, []
@@ -624,16 +623,8 @@ def _part_of(cache: Cache, ns: str, keys: Iterable[str]) -> dict[str, Any]:
 def _update(cache: Cache, ns: str, changes: dict[str, Any]) -> None:
     """Change some entries of what ``_store`` kept under ``ns`` (a value None: delete the key),
     rewriting only their shards."""
-    part = _part_of(cache, ns, changes)
-    for key, value in changes.items():
-        if value is None:
-            part.pop(key, None)
-        else:
-            part[key] = value
-    shards = {_shard(key) for key in changes}
-    kept = {n: {k: v for k, v in part.items() if _shard(k) == n} for n in shards}
-    cache.put(ns, [(n, pickle.dumps(entries)) for n, entries in kept.items() if entries],
-              drop=[n for n, entries in kept.items() if not entries])
+    last = _part_of(cache, ns, changes)
+    _store(cache, ns, {k: v for k, v in {**last, **changes}.items() if v is not None}, last)
 
 
 def _store(cache: Cache, ns: str, value: dict[str, Any], last: dict[str, Any]) -> None:
@@ -1026,7 +1017,7 @@ def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: _I
             (article.title, article.slug, article.date.isoformat() if article.date else "", key))
     for block in blocks:
         block.sort(key=lambda row: row[1])
-    keys = [_digest(_code(), *(part for row in block for part in row)) for block in blocks]
+    keys = [_block_key(block) for block in blocks]
     listed = entity_rows(found.entities, found.index.reach)
     entities = _digest(_values(listed))
     key = _digest(*keys, entities)
@@ -1046,6 +1037,11 @@ def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: _I
     known.update(_blocks(cache, jobs, found.words, {k: b for k, b in zip(keys, blocks) if k not in known}))
     files, layout = search_files(listed, [known[k] for k in keys])
     return _Search(files, _Indexed(key, keys, [page.path for page in files], layout, entities), 0)
+
+
+def _block_key(rows: _Rows) -> str:
+    """The key a block of the search index is kept under: everything it is made from."""
+    return _digest(_code(), *(part for row in rows for part in row))
 
 
 def _blocks(cache: Cache, jobs: int, words: dict[str, tuple[str, str]], wanted: dict[str, _Rows],

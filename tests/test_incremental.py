@@ -554,9 +554,9 @@ def test_edits_alone_and_others_in_any_order_give_a_clean_build(tmp_path: Path, 
 
 
 def test_a_new_body_takes_the_old_ones_place_only_where_that_is_one_place() -> None:
-    assert _splice("<h1>Tè</h1><p>old é</p><aside/>".encode(), "<p>old é</p>", "<p>new ü</p>") == \
+    assert _splice("<h1>Tè</h1><p>old é</p><aside/>".encode(), "<p>old é</p>".encode(), "<p>new ü</p>".encode()) == \
         "<h1>Tè</h1><p>new ü</p><aside/>".encode()
-    assert _splice(b"<p>a</p><p>a</p>", "<p>a</p>", "<p>b</p>") is None  # twice: which one is not known
-    assert _splice(b"<p>x</p>", "<p>a</p>", "<p>b</p>") is None
-    assert _splice(b"<p>x</p>", "", "<p>b</p>") is None  # an empty body is anywhere
-    assert _splice(b"<p>a</p>", "<p>a</p>", None) is None  # no new body
+    assert _splice(b"<p>a</p><p>a</p>", b"<p>a</p>", b"<p>b</p>") is None  # twice: which one is not known
+    assert _splice(b"<p>x</p>", b"<p>a</p>", b"<p>b</p>") is None
+    assert _splice(b"<p>x</p>", b"", b"<p>b</p>") is None  # an empty body is anywhere
+    assert _splice(b"<p>a</p>", b"<p>a</p>", None) is None  # no new body
