@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
 from site_builder.errors import SiteError
 from site_builder.render import Page
-from site_builder.write import MARKER, Staging, check_output, read_stamp, staging
+from site_builder.write import MARKER, SCRATCH, Staging, check_output, read_stamp, staging
 
 
 def write_site(pages: Iterable[Page], out: Path, stamp: dict[str, object] | None = None) -> int:
@@ -166,3 +166,45 @@ def test_a_leftover_being_deleted_is_left_to_its_deleter(tmp_path: Path) -> None
         assert (busy / "site" / "page.html").exists() and not abandoned.exists()
     finally:
         os.close(lock)
+
+
+def in_child(work: Callable[[], object]) -> str:
+    """Run ``work`` in a forked process (as a build's workers do); the name of what it raised, or ''."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            work()
+            outcome = b""
+        except BaseException as err:  # reported to the parent, whatever it is
+            outcome = type(err).__name__.encode()
+        os.write(write, outcome)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as reader:
+        outcome = reader.read()
+    os.waitpid(pid, 0)
+    return outcome.decode()
+
+
+def test_pages_staged_by_worker_processes_land_in_place_and_leave_no_scratch(tmp_path: Path) -> None:
+    """Workers make their pages in folders of their own, then link them into place: the site is
+    the same, a page staged twice is still refused, and nothing of theirs is left in it."""
+    live, out = tmp_path / "live", tmp_path / "public"
+    (live / "a").mkdir(parents=True)
+    (live / "a" / "kept.html").write_bytes(b"old")
+    with staging(out) as staged:
+        staged.live = live
+        assert staged.link("a/kept.html")
+        pages = [Page(f"a/p{n}.html", f"page {n}".encode()) for n in range(20)]
+        assert in_child(lambda: [staged.write(page) for page in pages[:10]]) == ""
+        assert in_child(lambda: [staged.write(page) for page in pages[10:]]) == ""
+        assert in_child(lambda: staged.write(Page("a/p3.html", b"again"))) == "FileExistsError"
+        assert in_child(lambda: staged.write(Page("a/kept.html", b"new"))) == "FileExistsError"
+        assert any(p.name.startswith(SCRATCH) for p in staged.folder.iterdir())  # they were used
+        staged.live = None
+    assert (live / "a" / "kept.html").read_bytes() == b"old"  # never written through
+    assert {p.name: p.read_bytes() for p in (out / "a").iterdir()} == {
+        **{f"p{n}.html": f"page {n}".encode() for n in range(20)}, "kept.html": b"old"}
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "a"]
