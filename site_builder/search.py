@@ -35,11 +35,14 @@ COMMON_FLOOR = 50
 """A word is left out of a block when more than half its articles, and more than this many, use it."""
 EXCERPT = 1000
 """Characters of an article's opening kept for its snippets."""
-EXCERPTS_PER_FILE = 10
-"""A query shows eight articles: it loads at most eight small files of excerpts."""
-SPLIT = 64 * 1024
+EXCERPTS_PER_FILE = 40
+"""A query shows eight articles: it loads at most eight files of excerpts, of 40 KB at most.
+search.js has the same number. Each file of the site costs a build more to create than to
+write: 10 a file made 1,000 files at 10,000 articles, 40 makes 256."""
+SPLIT = 256 * 1024
 """Words starting with the same two characters go in one terms file, or in one per three
-characters when they would make a larger file than this (a script takes longer to load)."""
+characters when they would make a larger file than this (a script takes longer to load).
+At 10,000 articles: 843 files (64 KB made 2,050)."""
 _BLOCK_TAGS = re.compile(r"</?(?:p|div|h[1-6]|li|ul|ol|dl|dt|dd|blockquote|pre|table|tr|td|th|br|hr|figure"
                          r"|details|summary)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")

@@ -144,10 +144,12 @@ def test_pages_carry_a_search_box_that_needs_its_script(out: Path) -> None:
     assert '<script src="../static/search.js" defer></script>' in html
 
 
-def test_excerpts_are_ten_a_file_and_hold_the_opening_words() -> None:
-    block = index_block(rows(*(f"text {i}" for i in range(25))))
-    assert [len(json.loads(part)) for part in block.excerpts] == [10, 10, 5]
-    assert json.loads(block.excerpts[2])[0] == "text 20"
+def test_excerpts_are_forty_a_file_as_search_js_reads_them_and_hold_the_opening_words() -> None:
+    block = index_block(rows(*(f"text {i}" for i in range(85))))
+    assert [len(json.loads(part)) for part in block.excerpts] == [40, 40, 5]
+    assert json.loads(block.excerpts[2])[0] == "text 80"
+    script = (Path(search.__file__).parents[1] / "themes" / "default" / "static" / "search.js").read_text()
+    assert re.search(r"var EXCERPTS_PER_FILE = (\d+);", script).group(1) == str(search.EXCERPTS_PER_FILE)  # type: ignore[union-attr]
     _, opening = words("<p>" + "word " * 400 + "</p>")
     assert len(opening) == search.EXCERPT and opening.startswith("word word")
 

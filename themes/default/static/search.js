@@ -21,7 +21,7 @@
   var options = [];
   var asked = 0;
   var BLOCK = 500;  /* articles a block, about, and a file of them (site_builder/search.py) */
-  var EXCERPTS_PER_FILE = 10;
+  var EXCERPTS_PER_FILE = 40;  /* site_builder/search.py */
 
   window.siteSearch = {
     add: function (name, value) {
