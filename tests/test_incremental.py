@@ -560,3 +560,27 @@ def test_a_new_body_takes_the_old_ones_place_only_where_that_is_one_place() -> N
     assert _splice(b"<p>x</p>", b"<p>a</p>", b"<p>b</p>") is None
     assert _splice(b"<p>x</p>", b"", b"<p>b</p>") is None  # an empty body is anywhere
     assert _splice(b"<p>a</p>", b"<p>a</p>", None) is None  # no new body
+
+
+def test_a_process_killed_while_storing_leaves_the_cache_as_it_was(tmp_path: Path) -> None:
+    """The journal is emptied after each transaction (creating it anew cost a file a commit),
+    and a writer killed in the middle of one is still rolled back by the next reader."""
+    store = Cache(tmp_path / "cache")
+    store.put("ns", [("a", b"1")])
+    journal = tmp_path / "cache" / "cache.sqlite-journal"
+    assert journal.exists() and journal.stat().st_size == 0  # kept, empty
+    store.close()
+    pid = os.fork()
+    if pid == 0:  # a worker that dies half-way through a transaction
+        def items() -> Iterable[tuple[str, bytes]]:
+            yield "a", b"2"
+            for n in range(2000):
+                yield f"k{n}", b"x" * 4096
+            os._exit(0)
+        Cache(tmp_path / "cache").put("ns", items())
+        os._exit(1)
+    assert os.waitpid(pid, 0)[1] == 0
+    assert journal.stat().st_size > 0  # the killed transaction's
+    store = Cache(tmp_path / "cache")
+    assert store.get("ns", ["a", "k0", "k1999"]) == {"a": b"1"}
+    store.close()
