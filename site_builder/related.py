@@ -132,8 +132,8 @@ class RelatedRanker:
             top = np.concatenate([above, tied[np.argsort(cands[tied])][:RELATED_LIMIT - len(above)]])
         best = sorted(((int(cands[t]), float(scores[t])) for t in top), key=lambda kv: (-round(kv[1], 9), kv[0]))
         mine = [self.entity_ids[k] for k in sorted(rare + common, key=self.rarity.__getitem__)]
-        return tuple((j, round(score, 4), tuple(e for e in mine if e in self.mentioned[self.articles[j].slug]))
-                     for j, score in best)
+        return tuple((j, round(score, 4), tuple(e for e in mine if e in theirs))
+                     for j, score in best for theirs in (self.mentioned[self.articles[j].slug],))
 
 
 def _floor(scores: np.ndarray) -> float:
