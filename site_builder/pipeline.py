@@ -192,26 +192,30 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     live = last is not None and not force and last_built.get("build") == last.get("build")
     same = live and last_built.get("site") == site
     stamp["warnings"] = [[str(d.path), d.line, d.message] for d in warnings]
+    changed = {i for i, card in entity_cards.items() if last_built["entities"].get(i) != card} if same else set()
+    few = same and found.read + sum(not changed.isdisjoint(shown.split()) for *_, shown in
+                                    (last_pages.values() if changed else ())) < FEW_PAGES
+    render_jobs = 1 if few else jobs  # a few pages to render: starting workers would cost more
+
+    def made() -> None:  # many pages' data to make: the index's lazy parts are made once, for all workers
+        for lazy in (index.appearances, index.related, index.mention_counts):
+            for key in lazy:
+                lazy[key]
+
+    ready = _Once(made if render_jobs > 1 else lambda: None)
     with staging(out, stamp, background=True, reuse=live) as staged:
-        search = _search(found, cache, jobs, staged, last_built.get("search") if live else None)
+        search = _search(found, cache, jobs, staged, last_built.get("search") if live else None, ready)
         lap("search")
+        ready()
         plans, static = plan_site(index, config), static_files(config)
-        changed = {i for i, card in entity_cards.items() if last_built["entities"].get(i) != card} if same else set()
-        if same and found.read + sum(not changed.isdisjoint(shown.split()) for *_, shown in
-                                     (last_pages.values() if changed else ())) < FEW_PAGES:
-            jobs = 1  # a few pages to render: starting workers would cost more
-        elif jobs > 1:  # many pages' data to make: the index's lazy parts are made once, here, for all workers
-            for lazy in (index.appearances, index.related, index.mention_counts):
-                for key in lazy:
-                    lazy[key]
-        parts = jobs * RENDER_SHARES if jobs > 1 else 1
+        parts = render_jobs * RENDER_SHARES if render_jobs > 1 else 1
         _shared.update(config=config, plans=plans, parts=parts, base=base, cards=found.cards,
                        old=last_pages if live else {}, same_site=same, changed=changed, html=found.html, staged=staged,
                        bodies={**{("articles", a.slug): k for a, k in zip(articles, keys)},
                                **{("entities", e.id): k for e, k in zip(entities, keys[len(articles):])}},
                        files=[*static, *search.files])
         progress(f"rendering {len(plans)} pages")
-        shares = _map(_render, range(parts), jobs)
+        shares = _map(_render, range(parts), render_jobs)
         page_keys = [item for share, _ in shares for item in share]
         written = sum(w for *_, w in page_keys) + sum(n for _, n in shares)
         stamp["pages"] = len(page_keys) + len(_shared["files"]) + search.linked
@@ -484,9 +488,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     counted = {k: w for k, (*_, w) in fresh.items() if w is not None}
     _shared["docs"] = []
     files.bodies.clear()
-    files.save()
     done: list[tuple[Mentioned, tuple[Diagnostic, ...]]] = [fresh[k][:2] if k in fresh else known[k] for k in keys]
-    _store(cache, "annotated", dict(zip(keys, done)), annotated)
     lap("annotate")
 
     for _, problems in done:
@@ -497,9 +499,15 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     cards = {id(item): files.cards.get(id(item)) or _card(item) for item in documents}
     site = _digest(salt, *(cards[id(item)] for item in articles), _values([m for m, _ in done[:len(articles)]]))
     last = _load(cache, "built").get("links")
-    link = _Links(cache, jobs, last[1] if last and last[0] == site else None)
+    def store() -> None:  # for the next build: done while the workers rank, if they do
+        files.save()
+        _store(cache, "annotated", dict(zip(keys, done)), annotated)
+
+    stored = _Once(store)
+    link = _Links(cache, jobs, last[1] if last and last[0] == site else None, meanwhile=stored)
     index = build_index(articles, entities, {a.slug: m for a, (m, _) in zip(articles, done)},
                         lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None, link=link)
+    stored()
     lap("index")
     return _Analysis(articles, entities, keys, html, index, diagnostics, counted, cards, site, (site, link.keys),
                      len(files.new), salt)
@@ -783,8 +791,9 @@ class _Links:
     order of the articles and on which entities each one mentions, co-occurrence also on
     how often (so an edit that changes only counts ranks nothing again)."""
 
-    def __init__(self, cache: Cache, jobs: int, keys: dict[str, str] | None = None) -> None:
-        self.cache, self.jobs = cache, jobs
+    def __init__(self, cache: Cache, jobs: int, keys: dict[str, str] | None = None,
+                 meanwhile: Callable[[], object] = lambda: None) -> None:
+        self.cache, self.jobs, self.meanwhile = cache, jobs, meanwhile
         self.keys = keys or {}
         """The keys of the results (made by the call, unless given: they are worth 0.1 s at 10,000 articles)."""
 
@@ -802,7 +811,7 @@ class _Links:
             step = max(1, -(-len(ordered) // (self.jobs * 8)))
             parts = ([None] if "cooccurring" not in found else []) + (
                 _chunks(len(ordered), step) if "links" not in found else [])
-            done = _map(_link, parts, self.jobs)
+            done = _map(_link, parts, self.jobs, self.meanwhile)
             for name in ("ordered", "mentioned", "ranker"):  # 100,000 dicts and the ranker's arrays at 100k
                 _shared.pop(name)
             if "cooccurring" not in found:
@@ -1005,12 +1014,14 @@ _Rows = list[tuple[str, str, str, str]]
 """A block's articles: title, slug, date and annotation key."""
 
 
-def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: _Indexed | None) -> _Search:
+def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: _Indexed | None,
+            meanwhile: Callable[[], object] = lambda: None) -> _Search:
     """The search files, made from the blocks of articles; only blocks whose articles changed
     are indexed again, by the workers. When nothing they are made from changed since the
     ``last`` build (a description or an entity's body edited), its files are linked instead.
     When some blocks changed, only the files they change are made, from the last build's
-    (``update_files``): the others are linked, and the blocks that did not change are not read."""
+    (``update_files``): the others are linked, and the blocks that did not change are not read.
+    ``meanwhile``: the parent's work while the workers index (see ``_map``), if they do."""
     blocks: list[_Rows] = [[] for _ in range(block_count(len(found.articles)))]
     for article, key in zip(found.articles, found.keys):
         blocks[block_of(article.slug, len(blocks))].append(
@@ -1026,7 +1037,8 @@ def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: _I
     known: dict[str, Block] = {}
     if last is not None and len(last.blocks) == len(keys) and staged.live is not None:
         changed = [b for b, k in enumerate(keys) if k != last.blocks[b]]
-        known = _blocks(cache, jobs, found.words, {keys[b]: blocks[b] for b in changed}, [last.blocks[b] for b in changed])
+        known = _blocks(cache, jobs, found.words, {keys[b]: blocks[b] for b in changed}, [last.blocks[b] for b in changed],
+                        meanwhile)
         if all(last.blocks[b] in known for b in changed):  # the cache keeps the last build's blocks till this one ends
             done = update_files(listed, last.layout, {b: (known[last.blocks[b]], known[keys[b]]) for b in changed},
                                 staged.live_copy)
@@ -1034,7 +1046,8 @@ def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: _I
                 made, linked, layout = done
                 return _Search(made, _Indexed(key, keys, [*linked, *(page.path for page in made)], layout, entities),
                                len(linked))
-    known.update(_blocks(cache, jobs, found.words, {k: b for k, b in zip(keys, blocks) if k not in known}))
+    known.update(_blocks(cache, jobs, found.words, {k: b for k, b in zip(keys, blocks) if k not in known}, (),
+                         meanwhile))
     files, layout = search_files(listed, [known[k] for k in keys])
     return _Search(files, _Indexed(key, keys, [page.path for page in files], layout, entities), 0)
 
@@ -1045,12 +1058,13 @@ def _block_key(rows: _Rows) -> str:
 
 
 def _blocks(cache: Cache, jobs: int, words: dict[str, tuple[str, str]], wanted: dict[str, _Rows],
-            old: Sequence[str] = ()) -> dict[str, Block]:
+            old: Sequence[str] = (), meanwhile: Callable[[], object] = lambda: None) -> dict[str, Block]:
     """The blocks of the ``wanted`` keys, from the cache or indexed again, and those of the
     ``old`` keys that the cache has."""
     known = {k: pickle.loads(v) for k, v in cache.get("search", [*wanted, *old]).items()}
     _shared.update(words=words, blocks=[(k, b) for k, b in wanted.items() if k not in known])
-    known.update(zip((k for k, _ in _shared["blocks"]), _map(_index_search, range(len(_shared["blocks"])), jobs)))
+    known.update(zip((k for k, _ in _shared["blocks"]), _map(_index_search, range(len(_shared["blocks"])), jobs,
+                                                           meanwhile)))
     return known
 
 
@@ -1125,9 +1139,28 @@ def _chunks(count: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, count)) for start in range(0, count, size)]
 
 
-def _map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
-    """``map`` over forked workers that inherit ``_shared``, in order; in-process for one job."""
+class _Once:
+    """A call made the first time only: work that ``_map`` may do meanwhile, and that must be done in any case."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        self.work: Callable[[], object] | None = work
+
+    def __call__(self) -> None:
+        work, self.work = self.work, None
+        if work is not None:
+            work()
+
+
+def _map(function: Callable[[T], R], items: Sequence[T], jobs: int,
+         meanwhile: Callable[[], object] = lambda: None) -> list[R]:
+    """``map`` over forked workers that inherit ``_shared``, in order; in-process for one job.
+    ``meanwhile``: work of the parent's that the workers do not need, done while they work
+    (else one core would wait for it), or after an in-process map."""
     if jobs == 1 or len(items) < 2:
-        return list(map(function, items))
+        done = list(map(function, items))
+        meanwhile()
+        return done
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        return pool.map(function, items, chunksize=1)  # the tasks are few and big: taken one at a time
+        pending = pool.map_async(function, items, chunksize=1)  # the tasks are few and big: taken one at a time
+        meanwhile()
+        return pending.get()

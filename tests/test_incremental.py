@@ -257,9 +257,10 @@ def test_while_the_site_is_the_same_the_index_makes_only_what_pages_ask_for(
     given: list[dict[str, str] | None] = []
 
     class Links(pipeline._Links):
-        def __init__(self, cache: Cache, jobs: int, keys: dict[str, str] | None = None) -> None:
+        def __init__(self, cache: Cache, jobs: int, keys: dict[str, str] | None = None,
+                     meanwhile: Callable[[], object] = lambda: None) -> None:
             given.append(keys)
-            super().__init__(cache, jobs, keys)
+            super().__init__(cache, jobs, keys, meanwhile)
 
     monkeypatch.setattr(pipeline, "_Links", Links)
     monkeypatch.setattr(pipeline, "_quick", lambda *args: None)  # the full build, which would make them all
@@ -278,8 +279,8 @@ def test_a_few_pages_to_render_are_rendered_without_workers(tmp_path: Path, monk
     build(project, jobs=2)
     calls: list[tuple[str, int]] = []
     original = pipeline._map
-    monkeypatch.setattr(pipeline, "_map", lambda f, items, jobs: calls.append((f.__name__, jobs)) or
-                        original(f, items, jobs))
+    monkeypatch.setattr(pipeline, "_map", lambda f, items, jobs, *meanwhile: calls.append((f.__name__, jobs)) or
+                        original(f, items, jobs, *meanwhile))
     monkeypatch.setattr(pipeline, "_quick", lambda *args: None)  # the full build
     EDITS[name][0](project)
     assert build(project, jobs=2).pages >= 1

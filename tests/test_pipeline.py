@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
+from site_builder import pipeline
 from site_builder.errors import BuildFailed
 from site_builder.pipeline import build
 
@@ -295,3 +297,27 @@ def test_progress_hears_each_stage(tmp_path: Path) -> None:
     search = len(list((result.out / "search").iterdir()))
     assert search >= 4  # an index, the entities, the articles and at least one terms file
     assert result.pages == pages + 4 + search  # and the static files: two stylesheets and two scripts
+
+
+
+def _wait_for(marker: str) -> bool:
+    """A worker's task that ends once ``marker`` exists (or 20 s passed): whether it does."""
+    deadline = time.monotonic() + 20
+    while not Path(marker).exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return Path(marker).exists()
+
+
+def test_the_parents_work_meanwhile_is_done_once_and_while_the_workers_work(tmp_path: Path) -> None:
+    marker, calls = tmp_path / "meanwhile", []
+    work = pipeline._Once(lambda: calls.append(marker.touch()))
+    assert pipeline._map(_wait_for, [str(marker)] * 4, 2, work) == [True] * 4  # the workers waited for it
+    work()
+    assert len(calls) == 1
+
+
+def test_in_process_the_parents_work_meanwhile_is_done_after_the_map(tmp_path: Path) -> None:
+    marker, calls = tmp_path / "meanwhile", []
+    assert pipeline._map(lambda m: Path(m).exists(), [str(marker)] * 3, 1, lambda: calls.append(marker.touch())) == [
+        False] * 3
+    assert len(calls) == 1 and marker.exists()
