@@ -68,10 +68,13 @@ def analysed(project: Path, fresh: bool) -> tuple[Any, Any, dict[tuple[str, str]
     found = pipeline._analyse(config, Cache(None), 2, lambda stage: print(stage, file=sys.stderr))
     names = [*(("articles", a.slug) for a in found.articles), *(("entities", e.id) for e in found.entities)]
     bodies = {name: found.html[key] for name, key in zip(names, found.keys)}
+    index = found.index  # its lazy parts made, as plain dicts: they hold functions, which pickle cannot keep
+    index = dataclasses.replace(index, **{name: dict(getattr(index, name))
+                                          for name in ("appearances", "related", "mention_counts")})
     STATE.mkdir(exist_ok=True)
     with kept.open("wb") as file:
-        pickle.dump({"stamp": stamp, "config": config, "index": found.index, "bodies": bodies}, file, protocol=5)
-    return config, found.index, bodies
+        pickle.dump({"stamp": stamp, "config": config, "index": index, "bodies": bodies}, file, protocol=5)
+    return config, index, bodies
 
 
 def between_tags(page: bytes) -> bytes:
