@@ -499,6 +499,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     cards = {id(item): files.cards.get(id(item)) or _card(item) for item in documents}
     site = _digest(salt, *(cards[id(item)] for item in articles), _values([m for m, _ in done[:len(articles)]]))
     last = _load(cache, "built").get("links")
+
     def store() -> None:  # for the next build: done while the workers rank, if they do
         files.save()
         _store(cache, "annotated", dict(zip(keys, done)), annotated)

@@ -34,7 +34,7 @@ except ImportError:  # Windows: no locks, and no deleting in the background eith
 MARKER = ".site-builder"
 """Written into every output folder: we only ever replace a folder that has it."""
 SCRATCH = ".new-"
-"""Folders of a staging (one a worker process) where its pages are made before they are linked into place."""
+"""Folders of a staging (one a process) where its pages are made before they are linked into place."""
 
 
 def check_output(out: Path, project: Path) -> None:
@@ -112,7 +112,7 @@ def staging(out: Path, stamp: dict[str, Any] | None = None, background: bool = F
         yield staged
         if kept and staged.pruned is None:
             raise AssertionError("a staging started from the last site must be pruned")
-        for scratch in folder.glob(f"{SCRATCH}*"):  # the workers' (empty, unless one failed)
+        for scratch in folder.glob(f"{SCRATCH}*"):  # empty, unless a write failed
             shutil.rmtree(scratch)
         note = {"note": "This folder is replaced whole by each site-builder build.", **(stamp or {})}
         with contextlib.suppress(FileNotFoundError):
@@ -221,8 +221,9 @@ def _spread(folder: Path) -> None:
     deleted in the last minutes: the site that the last build replaced, or that someone just
     deleted, left thousands there. One machine took 4-5 s of CPU to create 16,000 files in a
     folder beside one just deleted, and 0.8 s in a folder placed so. The pages are made in
-    folders with random names (``Staging._new_file``), hence in groups nothing was deleted
-    from. Where the flag means nothing (other file systems and systems) this does nothing."""
+    folders with random names (``Staging._new_file``), so most likely in groups other than
+    the deleted site's. Where the flag means nothing (other file systems, other systems),
+    this does nothing; with a journal, ext4 does not skip deleted inodes."""
     if fcntl is None or not sys.platform.startswith("linux"):
         return
     try:
