@@ -19,6 +19,7 @@ import shutil
 import struct
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -35,6 +36,10 @@ MARKER = ".site-builder"
 """Written into every output folder: we only ever replace a folder that has it."""
 SCRATCH = ".new-"
 """Folders of a staging (one a process) where its pages are made before they are linked into place."""
+HOP, SLOW = 64, 0.0001
+"""A process makes its next pages in a new scratch folder when its last ``HOP`` took more than
+``SLOW`` seconds each to create (0.03 ms where inodes are found at once; up to 0.5 ms among
+the inodes of a site just deleted, see ``_spread``)."""
 
 
 def check_output(out: Path, project: Path) -> None:
@@ -135,17 +140,33 @@ class Staging:
         self.pruned: frozenset[str] | None = None
         self._scratch: tuple[int, str] | None = None
         self._count = 0
+        self._spent = 0.0
+        """Seconds spent creating the last files in the scratch folder (see ``_slow``)."""
 
     def _new_file(self) -> BinaryIO:
         """A new file in a folder of this process's own, to be linked into place (``_place``).
         Creating a file holds its folder's lock while the system finds a free inode: two
         processes creating pages in one folder spent as long again waiting for each other.
         And the folder has a random name, so that ext4 places it in a block group of its
-        choosing (see ``_spread``)."""
-        if self._scratch is None or self._scratch[0] != os.getpid():
+        choosing (see ``_spread``); while creating files there is slow, the next ones are
+        made in a new folder, placed elsewhere."""
+        if self._scratch is None or self._scratch[0] != os.getpid() or self._slow():
             self._scratch = os.getpid(), tempfile.mkdtemp(prefix=SCRATCH, dir=self.folder)
+            self._count, self._spent = 0, 0.0
         self._count += 1
-        return open(os.path.join(self._scratch[1], str(self._count)), "xb")
+        started = time.perf_counter()
+        try:
+            return open(os.path.join(self._scratch[1], str(self._count)), "xb")
+        finally:
+            self._spent += time.perf_counter() - started
+
+    def _slow(self) -> bool:
+        """Whether the last ``HOP`` files took more than ``SLOW`` seconds each to create (then
+        ``_new_file`` moves on); it starts counting again after each ``HOP``."""
+        if self._count % HOP:
+            return False
+        slow, self._spent = self._spent > HOP * SLOW, 0.0
+        return slow
 
     @staticmethod
     def _place(new: BinaryIO, target: str) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import array
 import os
 import random
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -235,3 +236,22 @@ def test_the_staging_folder_is_marked_as_a_top_folder_where_the_file_system_allo
     finally:
         os.close(fd)
     assert flags[0] & write._TOPDIR
+
+
+@pytest.mark.parametrize("slow, folders", [(0.0, 4), (60.0, 1)])
+def test_pages_move_to_a_new_scratch_folder_while_creating_files_is_slow(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slow: float, folders: int) -> None:
+    """Where creating a file takes long (ext4 skipping the inodes of a site just deleted), the
+    next pages are made in a new scratch folder, placed elsewhere; where it is fast, in one."""
+    monkeypatch.setattr(write, "HOP", 4)
+    monkeypatch.setattr(write, "SLOW", slow)
+    made = []
+    real = tempfile.mkdtemp
+    monkeypatch.setattr(write.tempfile, "mkdtemp", lambda **kw: made.append(real(**kw)) or made[-1])
+    pages = [Page(f"a/p{n}.html", f"page {n}".encode()) for n in range(16)]
+    out = tmp_path / "public"
+    write_site(pages, out)
+    scratch = [m for m in made if os.path.basename(m).startswith(SCRATCH)]
+    assert len(scratch) == folders
+    assert {p.name: p.read_bytes() for p in (out / "a").iterdir()} == {p.path[2:]: p.content for p in pages}
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "a"]
