@@ -177,6 +177,11 @@ def _link_run(run: list[Token], plain: str, base: int, st: _State) -> list[Token
     """Split a run of text/softbreak tokens around the entity names in it."""
     if len(run) == 1 and run[0].type == "text":
         return _link_text(run, plain, base, st)
+    return _split_run(run, plain, base, st)
+
+
+def _split_run(run: list[Token], plain: str, base: int, st: _State) -> list[Token]:
+    """``_link_run`` of any run: the tokens cut around the names, links made of tokens."""
     combined = "".join(token.content if token.type == "text" else "\n" for token in run)
     out: list[Token] = []
     cursor = 0
@@ -192,21 +197,24 @@ def _link_run(run: list[Token], plain: str, base: int, st: _State) -> list[Token
 
 def _link_text(run: list[Token], plain: str, base: int, st: _State) -> list[Token]:
     """``_link_run`` of a run that is one text token (a paragraph on one line, nearly all): its
-    text is sliced, not cut token by token (``_cut`` walks the whole run twice per link)."""
+    text and links become one token of HTML, made here (``LINKED``), not a token for each
+    piece and each tag that the renderer would then turn into the same HTML one by one."""
     text = run[0].content
-    out: list[Token] = []
+    html: list[str] = []
     cursor = 0
     for m in st.names.find(text, st.seen, st.exclude):
         if m.entity_id is not None and _record(m.entity_id, text[m.start:m.end], plain, base + m.start, True, st):
-            if cursor < m.start:
-                out.append(Token("text", "", 0, content=text[cursor:m.start]))
-            out += _link_tokens(m.entity_id, [Token("text", "", 0, content=text[m.start:m.end])], st)
+            html += (escapeHtml(text[cursor:m.start]), _entity_open(m.entity_id, f"{st.href_prefix}{m.entity_id}.html"),
+                     escapeHtml(text[m.start:m.end]), "</a>")
             cursor = m.end
     if not cursor:  # nothing linked
         return run
-    if cursor < len(text):
-        out.append(Token("text", "", 0, content=text[cursor:]))
-    return out
+    html.append(escapeHtml(text[cursor:]))
+    return [Token(LINKED, "", 0, content="".join(html))]
+
+
+LINKED = "entity_linked_text"
+"""A token of text with entity links in it, as HTML (see ``_link_text``)."""
 
 
 def _cut(run: list[Token], start: int, end: int) -> list[Token]:
@@ -258,6 +266,7 @@ def _entity_open(entity_id: str, href: str) -> str:
 
 _md.add_render_rule("link_open", _render_link_open)
 _md.add_render_rule("link_close", lambda self, tokens, idx, options, env: "</a>")  # what renderToken makes of any
+_md.add_render_rule(LINKED, lambda self, tokens, idx, options, env: tokens[idx].content)
 
 
 _ATTRIBUTES = {tag: set(allowed) for tag, allowed in nh3.ALLOWED_ATTRIBUTES.items()}

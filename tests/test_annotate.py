@@ -36,14 +36,19 @@ def test_link_markup_is_relative_and_carries_the_entity(names: NameTable) -> Non
     assert html == '<p><a class="entity" data-entity="russia" href="../entities/russia.html">Russia</a></p>\n'
 
 
-def test_links_render_as_markdown_it_renders_them_without_our_rules() -> None:
+def test_links_render_as_markdown_it_renders_them_without_our_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Our render rules for links, and the HTML made at once for a paragraph's text with its
+    links (``_link_text``), are what markdown-it makes of the same links as tokens."""
     from markdown_it.renderer import RendererHTML
 
+    from site_builder import annotate as module
     from site_builder.annotate import _md, _State
     table = NameTable([entity("at&t", "AT&T")])
-    source = doc('[AT&T](https://example.org "A title") and AT&T, [x]()')
-    tokens = _md.parse(source.body, {"site_builder": _State(source, table, False, '"<', None)})
+    source = doc('[AT&T](https://example.org "A title") and AT&T, [x]() <AT&T> AT&T')
     html = annotate(source, table, href_prefix='"<').html
+    monkeypatch.setattr(module, "_link_text", module._split_run)
+    tokens = _md.parse(source.body, {"site_builder": _State(source, table, False, '"<', None)})
+    assert not any(t.type == module.LINKED for t in tokens[1].children or [])
     assert 'data-entity="at&amp;t" href="&quot;&lt;at&amp;t.html"' in html
     assert html == RendererHTML().render(tokens, _md.options, {})
 
