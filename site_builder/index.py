@@ -170,7 +170,7 @@ def link_articles(articles: tuple[Article, ...], mentions: Mapping[str, Mentione
     """Related articles and co-occurring entities: the part of the index that depends only
     on the order of the articles and on which entities each one mentions, how often."""
     # numpy: imported only when there is ranking to do
-    from .related import rank_related
+    from .related import cooccurrence, rank_related
 
     mentioned = counts(articles, mentions)
     return rank_related(articles, mentioned), cooccurrence(articles, mentioned)
@@ -179,38 +179,6 @@ def link_articles(articles: tuple[Article, ...], mentions: Mapping[str, Mentione
 def counts(articles: tuple[Article, ...], mentions: Mapping[str, Mentioned]) -> dict[str, dict[str, int]]:
     """article slug -> {entity id: mentions}: what ranking and co-occurrence count with."""
     return {a.slug: {e: n for e, n, _ in mentions[a.slug]} for a in articles}
-
-
-def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[str, int]]
-                 ) -> dict[str, tuple[tuple[str, int], ...]]:
-    """entity id -> the entities sharing the most articles with it (``mentioned``: each
-    article's entities and their mentions); ties go to the entity in more articles, then to
-    the one mentioned more often in all, then by id (never to the first met: the result
-    depends on what the articles mention, not on the order of their mentions).
-
-    Each entity's companions are counted in one go over the articles mentioning it, and
-    the best found by two stable sorts (by the tie order, then by count), not by a key
-    made for every pair: at 10,000 articles, 0.3 s where a counter per mention and a
-    sort key per pair took 0.7 s."""
-    postings: dict[str, list[tuple[str, ...]]] = defaultdict(list)
-    total = Counter[str]()
-    for article in articles:
-        counts = mentioned[article.slug]
-        total.update(counts)
-        ids = tuple(counts)
-        for entity_id in ids:
-            postings[entity_id].append(ids)
-    tie_order = sorted(postings, key=lambda e: (-len(postings[e]), -total[e], e))
-    place = {e: n for n, e in enumerate(tie_order)}.__getitem__
-    result = {}
-    for entity_id, lists in postings.items():
-        together = Counter(chain.from_iterable(lists))
-        del together[entity_id]
-        least = sorted(together.values(), reverse=True)[COOCCURRING_LIMIT - 1:COOCCURRING_LIMIT] or [0]
-        best = sorted((e for e, n in together.items() if n >= least[0]), key=place)
-        best.sort(key=together.__getitem__, reverse=True)  # stable: ties stay in the tie order
-        result[entity_id] = tuple((e, together[e]) for e in best[:COOCCURRING_LIMIT])
-    return result
 
 
 Ranked = tuple[tuple[int, float, tuple[str, ...]], ...]

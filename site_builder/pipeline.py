@@ -45,7 +45,6 @@ from .index import (
     Related,
     SiteIndex,
     build_index,
-    cooccurrence,
     counts,
     mentioned,
     related_objects,
@@ -65,6 +64,7 @@ from .render import (
     Page,
     PagePlan,
     make_environment,
+    pages_about,
     plan_site,
     render_page,
     shows_body_once,
@@ -190,11 +190,15 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     entity_cards = {e.id: found.cards[id(e)] for e in entities}
     last_built, last_pages = _load(cache, "built"), _load(cache, "pages")
     live = last is not None and not force and last_built.get("build") == last.get("build")
-    same = live and last_built.get("site") == site
     stamp["warnings"] = [[str(d.path), d.line, d.message] for d in warnings]
-    changed = {i for i, card in entity_cards.items() if last_built["entities"].get(i) != card} if same else set()
-    few = same and found.read + sum(not changed.isdisjoint(shown.split()) for *_, shown in
-                                    (last_pages.values() if changed else ())) < FEW_PAGES
+    stale: _Stale | None = None  # None: any page's data can have changed
+    if live and (last_built.get("site") == site or (found.moved is not None and last_built.get("base") == base)):
+        moved = found.moved or _Moved(set(), set(), set())
+        stale = _Stale({i for i, card in entity_cards.items() if last_built["entities"].get(i) != card} | moved.reach,
+                       pages_about(index, config, moved.articles, moved.entities))
+    few = stale is not None and found.read + len(stale.paths) + sum(
+        not stale.shown.isdisjoint(shown.split()) for *_, shown in (last_pages.values() if stale.shown else ())
+    ) < FEW_PAGES
     render_jobs = 1 if few else jobs  # a few pages to render: starting workers would cost more
 
     def made() -> None:  # many pages' data to make: the index's lazy parts are made once, for all workers
@@ -210,7 +214,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         plans, static = plan_site(index, config), static_files(config)
         parts = render_jobs * RENDER_SHARES if render_jobs > 1 else 1
         _shared.update(config=config, plans=plans, parts=parts, base=base, cards=found.cards,
-                       old=last_pages if live else {}, same_site=same, changed=changed, html=found.html, staged=staged,
+                       old=last_pages if live else {}, stale=stale, html=found.html, staged=staged,
                        bodies={**{("articles", a.slug): k for a, k in zip(articles, keys)},
                                **{("entities", e.id): k for e, k in zip(entities, keys[len(articles):])}},
                        files=[*static, *search.files])
@@ -224,7 +228,8 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     # The new site is in place: remember what its pages were made from (the pages first: the
     # build digest tells that they go with the site, and without it they are not used).
     _store(cache, "pages", {path: (key, context, shown) for path, key, context, shown, _ in page_keys}, last_pages)
-    _store(cache, "built", {"build": stamp["build"], "site": site, "entities": entity_cards, "links": found.links,
+    _store(cache, "built", {"build": stamp["build"], "site": site, "base": base, "entities": entity_cards,
+                            "links": found.links, "frame": found.frame, "texts": found.texts,
                             "search": search.built, "salt": found.salt,
                             "static": [page.path for page in static]}, last_built)
     for ns in ("html", "words"):
@@ -330,7 +335,8 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
         cache.put(ns, (), drop=[old for _, old, _ in todo])
     for ns in ("search", "rows"):
         cache.put(ns, (), drop=set(built["search"].blocks) - set(search.blocks))
-    _store(cache, "built", {**built, "build": stamp["build"], "search": search}, built)
+    texts = {**built.get("texts", {}), **{files[path][2].slug: key for path, _, _, _, key in read}}
+    _store(cache, "built", {**built, "build": stamp["build"], "search": search, "texts": texts}, built)
     return BuildResult(out, written, _warnings(last), 0.0, len(site) - written, {})
 
 
@@ -439,6 +445,37 @@ class _Analysis:
     """How many files were read (not remembered): at most so many bodies changed."""
     salt: str
     """See ``_salt``."""
+    frame: str
+    """A digest of everything the index is made from but what the articles mention: the
+    settings, the entities' names and the articles' cards."""
+    texts: dict[str, str]
+    """Each article's annotation key, by slug: the next build with the same ``frame`` tells
+    from them which articles' mentions changed."""
+    moved: _Moved | None
+    """How the index differs from the last build's, when that had the same ``frame``."""
+
+
+@dataclass
+class _Moved:
+    """How the index differs from the last build's when only what some articles mention
+    changed (the articles, entities and settings are the same): what page data it changes."""
+
+    reach: set[str]
+    """Entities now mentioned by more or fewer articles: the data of every page showing one."""
+    articles: set[str]
+    """Articles whose mentions or related articles changed."""
+    entities: set[str]
+    """Entities whose appearances (which articles mention them, how often, where first) or
+    co-occurring entities changed."""
+
+
+class _Stale(NamedTuple):
+    """The pages whose data can differ from the last build's (that of the others is not made again)."""
+
+    shown: set[str]
+    """Entities whose card or reach changed: every page showing one."""
+    paths: set[str]
+    """Pages that show what changed in the index about some articles or entities (``pages_about``)."""
 
 
 def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], None],
@@ -497,21 +534,63 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     progress("cross-referencing")
     documents: list[Article | Entity] = [*articles, *entities]
     cards = {id(item): files.cards.get(id(item)) or _card(item) for item in documents}
-    site = _digest(salt, *(cards[id(item)] for item in articles), _values([m for m, _ in done[:len(articles)]]))
-    last = _load(cache, "built").get("links")
+    frame = _digest(salt, *(cards[id(item)] for item in articles))
+    site = _digest(frame, _values([m for m, _ in done[:len(articles)]]))
+    texts = {a.slug: k for a, k in zip(articles, keys)}
+    built = _load(cache, "built")
+    last = built.get("links")
+    mentions = {a.slug: m for a, (m, _) in zip(articles, done)}
+    before = _mentioned_before(built, frame, texts, annotated, mentions)
 
     def store() -> None:  # for the next build: done while the workers rank, if they do
         files.save()
         _store(cache, "annotated", dict(zip(keys, done)), annotated)
 
     stored = _Once(store)
-    link = _Links(cache, jobs, last[1] if last and last[0] == site else None, meanwhile=stored)
-    index = build_index(articles, entities, {a.slug: m for a, (m, _) in zip(articles, done)},
-                        lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None, link=link)
+    link = _Links(cache, jobs, last[1] if last and last[0] == site else None, meanwhile=stored,
+                  before=(last[1], before) if last and before is not None else None)
+    index = build_index(articles, entities, mentions, lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None, link=link)
     stored()
     lap("index")
+    moved = None
+    if before is not None and link.moved is not None:
+        moved = _moved(before, mentions)
+        moved.articles |= link.moved[0]
+        moved.entities |= link.moved[1]
     return _Analysis(articles, entities, keys, html, index, diagnostics, counted, cards, site, (site, link.keys),
-                     len(files.new), salt)
+                     len(files.new), salt, frame, texts, moved)
+
+
+def _moved(before: dict[str, Mentioned], now: Mapping[str, Mentioned]) -> _Moved:
+    """What changed in the index with the mentions of the articles in ``before`` (what they
+    mentioned in the last build, by slug), besides related articles and co-occurrence."""
+    reach: set[str] = set()
+    entities: set[str] = set()
+    for slug, was in before.items():
+        old, new = {e: (n, s) for e, n, s in was}, {e: (n, s) for e, n, s in now[slug]}
+        reach |= old.keys() ^ new.keys()
+        entities.update(e for e in old.keys() | new.keys() if old.get(e) != new.get(e))
+    return _Moved(reach, set(before), entities)
+
+
+def _mentioned_before(built: dict[str, Any], frame: str, texts: dict[str, str],
+                      annotated: dict[str, tuple[Mentioned, tuple[Diagnostic, ...]]],
+                      now: dict[str, Mentioned]) -> dict[str, Mentioned] | None:
+    """What each article whose mentions changed since the last build mentioned then, by slug;
+    None unless the last build had the same ``frame`` and its annotations are at hand."""
+    if built.get("frame") != frame:
+        return None
+    before: dict[str, Mentioned] = {}
+    last: dict[str, str] = built["texts"]
+    for slug, key in texts.items():
+        old = last.get(slug)
+        if old != key:
+            was = annotated.get(old) if old is not None else None
+            if was is None:
+                return None
+            if was[0] != now[slug]:
+                before[slug] = was[0]
+    return before
 
 
 def check(root: Path, jobs: int | None = None, progress: Callable[[str], None] = lambda stage: None
@@ -790,37 +869,66 @@ class _Links:
     """The index stage's link_articles, run by the workers (co-occurrence in one, related
     articles in slices), remembering its last results: related articles depend only on the
     order of the articles and on which entities each one mentions, co-occurrence also on
-    how often (so an edit that changes only counts ranks nothing again)."""
+    how often (so an edit that changes only counts ranks nothing again).
+
+    Given what the articles whose mentions changed mentioned ``before`` (and the keys of
+    the last results), only the articles that can rank differently are ranked again: those
+    whose entities changed, and those mentioning an entity that some article gained or
+    lost (the weight of that entity, and its articles, changed). Any other article's
+    candidates and their scores are what they were. ``moved`` then tells which articles'
+    related articles and which entities' co-occurring ones changed."""
 
     def __init__(self, cache: Cache, jobs: int, keys: dict[str, str] | None = None,
-                 meanwhile: Callable[[], object] = lambda: None) -> None:
-        self.cache, self.jobs, self.meanwhile = cache, jobs, meanwhile
+                 meanwhile: Callable[[], object] = lambda: None,
+                 before: tuple[dict[str, str], dict[str, Mentioned]] | None = None) -> None:
+        self.cache, self.jobs, self.meanwhile, self.before = cache, jobs, meanwhile, before
         self.keys = keys or {}
         """The keys of the results (made by the call, unless given: they are worth 0.1 s at 10,000 articles)."""
+        self.moved: tuple[set[str], set[str]] | None = None
+        """The articles whose related articles, and the entities whose co-occurring entities, differ
+        from the last results; None if that is not known (no ``before``)."""
 
     def __call__(self, ordered: tuple[Article, ...], mentions: Mapping[str, Mentioned]) -> Links:
         keys = self.keys = self.keys or _link_keys(ordered, mentions)
         found = {ns: pickle.loads(v) for ns, key in keys.items() for v in self.cache.get(ns, [key]).values()}
         missing = [ns for ns in keys if ns not in found]
+        last_keys, before = self.before or ({}, {})
+        old = {ns: pickle.loads(v) for ns in missing if ns in last_keys
+               for v in self.cache.get(ns, [last_keys[ns]]).values()}
         if missing:
             mentioned = counts(ordered, mentions)
             # numpy: imported only when there is ranking to do
             from .related import RelatedRanker
 
-            _shared.update(ordered=ordered, mentioned=mentioned,  # the ranker's arrays only if it is to rank
+            targets = range(len(ordered))
+            if "links" in old:  # the articles that can rank differently: see the class's docstring
+                ids = {slug: set(mentioned[slug]) for slug, was in before.items()
+                       if {e for e, _, _ in was} != mentioned[slug].keys()}
+                gained_or_lost = set().union(*(ids[slug] ^ {e for e, _, _ in before[slug]} for slug in ids))
+                targets = [i for i, a in enumerate(ordered)  # type: ignore[assignment]
+                           if a.slug in ids or not gained_or_lost.isdisjoint(mentioned[a.slug])]
+            _shared.update(ordered=ordered, mentioned=mentioned, targets=targets,  # the ranker only if it is to rank
                            ranker=RelatedRanker(ordered, mentioned) if "links" in missing else None)
-            step = max(1, -(-len(ordered) // (self.jobs * 8)))
+            step = max(64, -(-len(targets) // (self.jobs * 8)))
             parts = ([None] if "cooccurring" not in found else []) + (
-                _chunks(len(ordered), step) if "links" not in found else [])
+                _chunks(len(targets), step) if "links" not in found else [])
             done = _map(_link, parts, self.jobs, self.meanwhile)
-            for name in ("ordered", "mentioned", "ranker"):  # 100,000 dicts and the ranker's arrays at 100k
+            for name in ("ordered", "mentioned", "ranker", "targets"):  # 100,000 dicts and the ranker's arrays at 100k
                 _shared.pop(name)
             if "cooccurring" not in found:
                 found["cooccurring"] = done.pop(0)
             if "links" not in found:
-                found["links"] = [r for part in done for r in part]
+                ranked: list[Any] = list(old["links"]) if "links" in old else [None] * len(ordered)
+                for i, r in zip(targets, (r for part in done for r in part)):
+                    ranked[i] = r
+                found["links"] = ranked
             for ns in missing:
                 self.cache.put(ns, [(keys[ns], pickle.dumps(found[ns]))], drop=self.cache.keys(ns) - {keys[ns]})
+        if self.before is not None and old.keys() == set(missing):
+            links, cooccurring = old.get("links"), old.get("cooccurring")
+            self.moved = ({a.slug for a, r, s in zip(ordered, found["links"], links) if r != s} if links else set(),
+                          {e for e in cooccurring.keys() | found["cooccurring"].keys()
+                           if cooccurring.get(e) != found["cooccurring"].get(e)} if cooccurring else set())
         return related_objects(ordered, found["links"]), found["cooccurring"]
 
 
@@ -837,8 +945,12 @@ def _link_keys(ordered: tuple[Article, ...], mentions: Mapping[str, Mentioned]) 
 
 
 def _link(part: tuple[int, int] | None) -> Any:
-    """One worker's share of link_articles: co-occurrence (None), or related articles of a slice."""
-    return cooccurrence(_shared["ordered"], _shared["mentioned"]) if part is None else _shared["ranker"].rank(*part)
+    """One worker's share of link_articles: co-occurrence (None), or related articles of a slice of the targets."""
+    if part is None:
+        from .related import cooccurrence
+
+        return cooccurrence(_shared["ordered"], _shared["mentioned"])
+    return _shared["ranker"].rank_each(_shared["targets"][part[0]:part[1]])
 
 
 def _card(item: Article | Entity) -> str:
@@ -1095,12 +1207,11 @@ def _render(part: int) -> tuple[list[tuple[str, str, str, str, bool]], int]:
     writing it: it is worth two processes). Returns (path, key, data digest, entities shown,
     written) for each page, and how many of the other files were written.
 
-    While the site's data is the same as the last build's (``same_site``), so is the data of
-    every page that shows no entity whose card changed: its digest is not made again."""
+    The data of a page that is not ``stale`` is the last build's: its digest is not made again."""
     plans: list[PagePlan] = _shared["plans"][part::_shared["parts"]]
     old, bodies, staged = _shared["old"], _shared["bodies"], _shared["staged"]
     page_key = PageKeys(_shared["base"], _shared["cards"])
-    same, changed = _shared["same_site"], _shared["changed"]
+    stale: _Stale | None = _shared["stale"]
     env = _shared.get("env") or _shared.setdefault("env", make_environment(_shared["config"]))  # once a process
     cache = Cache(_shared["cache"])  # a connection of this process's own, opened if needed
     done: list[tuple[str, str, str, str, bool]] = []
@@ -1111,7 +1222,8 @@ def _render(part: int) -> tuple[list[tuple[str, str, str, str, bool]], int]:
                 body = bodies[plan.body] if plan.body else ""
                 last = old.get(plan.path)
                 data = None
-                if same and last is not None and (not changed or changed.isdisjoint(last[2].split())):
+                if stale is not None and last is not None and plan.path not in stale.paths and (
+                        not stale.shown or stale.shown.isdisjoint(last[2].split())):
                     context, shown = last[1], last[2]
                 else:
                     data = plan.data()

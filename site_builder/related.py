@@ -1,18 +1,25 @@
-"""Related articles: for each article, the others sharing the most entities, each entity
-weighted by its rarity (idf). Part of the index stage, apart because it is the one part that
-needs numpy, and so the one import a build without ranking to do never pays for.
+"""Related articles and co-occurring entities: the parts of the index stage that count
+over pairs (of articles, of entities), apart because they need numpy, and so the one
+import a build with no ranking and no counting to do never pays for.
+
+For each article, related articles are the others sharing the most entities, each
+entity weighted by its rarity (idf). For each entity, co-occurring entities are those
+mentioned in the most articles with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from itertools import chain
 
 import numpy as np
 
-from .index import Ranked, Related, related_objects
+from .index import COOCCURRING_LIMIT, Ranked, Related, related_objects
 from .model import Article
 
 RELATED_LIMIT = 5
+IDF_UNIT = 2.0 ** 32
+"""Weights are rounded to a multiple of 1/IDF_UNIT (see RelatedRanker.idf)."""
 CANDIDATE_CAP = 1000
 """An entity in more articles than this (a common one) offers only the first CANDIDATE_CAP
 of them, the newest, as candidates for related articles: see RelatedRanker. Measured with
@@ -57,7 +64,10 @@ class RelatedRanker:
         self.postings = [np.array(m, dtype=np.intp) for m in members]
         """entity number -> the articles mentioning it, ascending (newest first)."""
         self.df = np.array([len(m) for m in members], dtype=np.intp)
-        self.idf = np.log((len(articles) + 1) / self.df) if len(self.df) else np.zeros(0)
+        self.idf = np.round(np.log((len(articles) + 1) / self.df) * IDF_UNIT) / IDF_UNIT if len(self.df) else np.zeros(0)
+        """Whole multiples of 1/IDF_UNIT: sums of a few hundred are exact, so a score does not depend
+        on the order its parts are added in, and an article ranked alone (``rank_each``) gets the
+        very scores a ranking of all would give it."""
         by_rarity = sorted(range(len(members)), key=lambda k: (len(members[k]), self.entity_ids[k]))
         self.rarity = [0] * len(members)
         """entity number -> its place, the rarest first (then by id): the order of shared lists."""
@@ -102,7 +112,11 @@ class RelatedRanker:
 
     def rank(self, start: int, stop: int) -> list[Ranked]:
         """The related articles of articles[start:stop]."""
-        return [self._rank_one(i) for i in range(start, stop)]
+        return self.rank_each(range(start, stop))
+
+    def rank_each(self, indices: Iterable[int]) -> list[Ranked]:
+        """The related articles of each of articles[i] for i in ``indices``."""
+        return [self._rank_one(i) for i in indices]
 
     def _scores(self, rare: list[int], common: list[int], cands: np.ndarray, where: np.ndarray) -> np.ndarray:
         """Each candidate's exact score: the idf of the rare entities it was offered by, counted
@@ -148,3 +162,55 @@ def _floor(scores: np.ndarray) -> float:
 
 _BITS = (np.arange(256)[:, None] >> np.arange(8) & 1).astype(np.float64)
 """Row b: the bits of byte b, so that _BITS @ weights gives the score of every byte of codes."""
+
+
+PAIR_BATCH = 4096
+"""Articles whose pairs of entities ``cooccurrence`` counts at once: a few MB of arrays."""
+
+
+def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[str, int]]
+                 ) -> dict[str, tuple[tuple[str, int], ...]]:
+    """entity id -> the entities sharing the most articles with it (``mentioned``: each
+    article's entities and their mentions); ties go to the entity in more articles, then to
+    the one mentioned more often in all, then by id (never to the first met: the result
+    depends on what the articles mention, not on the order of their mentions).
+
+    Each pair of entities of an article is one number (the smaller x entities + the
+    larger), made for all articles with as many entities at once; how often each occurs
+    is counted by sorting, and each entity's best are found by one more sort: at 10,000
+    articles, 0.1 s where a Counter for each entity took 0.5 s."""
+    ids = sorted({e for a in articles for e in mentioned[a.slug]})
+    number = {e: k for k, e in enumerate(ids)}
+    size = len(ids)
+    by_size: dict[int, list[list[int]]] = {}
+    for a in articles:
+        counts = mentioned[a.slug]
+        row = [number[e] for e in counts]
+        by_size.setdefault(len(row), []).append(row)
+    pairs, times = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for width, rows in by_size.items():
+        if width < 2:
+            continue
+        first, second = np.triu_indices(width, 1)
+        for start in range(0, len(rows), PAIR_BATCH):
+            block = np.array(rows[start:start + PAIR_BATCH], dtype=np.int64).reshape(-1, width)
+            x, y = block[:, first].ravel(), block[:, second].ravel()
+            codes, n = np.unique(np.minimum(x, y) * size + np.maximum(x, y), return_counts=True)
+            pairs.append(codes)
+            times.append(n)
+    codes, inverse = np.unique(np.concatenate(pairs), return_inverse=True)
+    together = np.bincount(inverse, weights=np.concatenate(times), minlength=len(codes)).astype(np.int64)
+    low, high = np.divmod(codes, size) if size else (codes, codes)
+    entity, other, together = np.concatenate([low, high]), np.concatenate([high, low]), np.tile(together, 2)
+    mentions = np.fromiter(chain.from_iterable(mentioned[a.slug].values() for a in articles), dtype=np.int64)
+    flat = np.fromiter((number[e] for a in articles for e in mentioned[a.slug]), dtype=np.int64, count=len(mentions))
+    df, total = np.bincount(flat, minlength=size), np.bincount(flat, weights=mentions, minlength=size).astype(np.int64)
+    place = np.empty(size, dtype=np.int64)
+    place[np.lexsort((np.arange(size), -total, -df))] = np.arange(size)  # the tie order
+    order = np.lexsort((place[other], -together, entity))
+    entity, other, together = entity[order], other[order], together[order]
+    keep = np.arange(len(entity)) - np.searchsorted(entity, entity) < COOCCURRING_LIMIT
+    result: dict[str, list[tuple[str, int]]] = {e: [] for e in ids}
+    for e, o, n in zip(entity[keep].tolist(), other[keep].tolist(), together[keep].tolist()):
+        result[ids[e]].append((ids[o], n))
+    return {e: tuple(best) for e, best in result.items()}

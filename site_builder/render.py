@@ -13,7 +13,7 @@ import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -341,6 +341,20 @@ def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
             (page_url(config, p.path), dates.get(p.path)) for p in plans if p.path.endswith(".html")]})))
         plans.append(PagePlan("robots.txt", "robots.txt", _given({})))
     return plans
+
+
+def pages_about(index: SiteIndex, config: Config, articles: Collection[str], entities: Collection[str]) -> set[str]:
+    """The pages of ``plan_site`` whose data shows what the index says of these articles (what
+    they mention, how often; their related articles) or of these entities (the articles that
+    mention them; the entities they appear with): their own pages and feeds, and the home
+    page if it lists one of the articles. Any other page shows of them only their cards,
+    and the reach of entities."""
+    paths = {f"articles/{slug}.html" for slug in articles} | {f"entities/{e}.html" for e in entities}
+    if config.base_url:
+        paths.update(f"entities/{e}.xml" for e in entities)
+    if any(a.slug in articles for a in index.articles[:HOME_LIMIT]):
+        paths.add("index.html")
+    return paths
 
 
 def _given(data: dict[str, Any]) -> Callable[[], dict[str, Any]]:

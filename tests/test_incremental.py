@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -217,31 +218,40 @@ def test_a_cache_in_another_format_is_replaced_without_a_word(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("name, digested", [("article text", "none"), ("entity body", "none"),
-                                            ("quoted sentence", "all"), ("entity description", "showing")])
+                                            ("quoted sentence", "about"), ("article mentions", "about"),
+                                            ("entity description", "showing"), ("new entity", "all")])
 def test_page_data_is_digested_again_only_when_it_can_have_changed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, digested: str) -> None:
     """An edit to a body alone leaves every page's data as it was: the last build's digests
     of it are used. An entity's description changes only the data of the pages showing
-    the entity. Any other change to what the index is made from: every page's."""
+    the entity. An edit to what articles mention: the data of the pages about them and
+    about the entities whose appearances changed, never the lists of articles. Any other
+    change to what the index is made from: every page's."""
     project = copy_example(tmp_path)
     second_article(project)
-    build(project, jobs=1)
+    before = pages(build(project, jobs=1).out)
     calls: list[str] = []
     original = PageKeys.context
     monkeypatch.setattr(PageKeys, "context",
                         lambda self, plan, data: calls.append(plan.path) or original(self, plan, data))
     EDITS[name][0](project)
-    build(project, jobs=1)
+    after = pages(build(project, jobs=1).out)
     store = Cache(project / CACHE)
     try:
-        pages = _load(store, "pages")
+        kept = _load(store, "pages")
     finally:
         store.close()
-    showing = {path for path, (_, _, shown) in pages.items() if "moscow" in shown.split()}
-    expected = {"none": set(), "all": set(pages), "showing": showing}[digested]
+    showing = {path for path, (_, _, shown) in kept.items() if "moscow" in shown.split()}
+    if digested == "about":
+        changed = {path for path in after if after[path] != before.get(path) and not path.startswith("search/")}
+        assert changed and changed <= set(calls)
+        assert set(calls) <= {ARTICLE, "index.html", *(path for path in kept if path.startswith("entities/"))}
+        assert "entities/index.html" not in calls  # no entity is mentioned by more or fewer articles
+        return
+    expected = {"none": set(), "all": set(kept), "showing": showing}[digested]
     assert sorted(calls) == sorted(expected)
     if digested == "showing":
-        assert {"entities/moscow.html", "entities/index.html", ARTICLE} <= showing < set(pages)
+        assert {"entities/moscow.html", "entities/index.html", ARTICLE} <= showing < set(kept)
 
 
 def test_while_the_site_is_the_same_the_index_makes_only_what_pages_ask_for(
@@ -258,9 +268,9 @@ def test_while_the_site_is_the_same_the_index_makes_only_what_pages_ask_for(
 
     class Links(pipeline._Links):
         def __init__(self, cache: Cache, jobs: int, keys: dict[str, str] | None = None,
-                     meanwhile: Callable[[], object] = lambda: None) -> None:
+                     meanwhile: Callable[[], object] = lambda: None, before: Any = None) -> None:
             given.append(keys)
-            super().__init__(cache, jobs, keys, meanwhile)
+            super().__init__(cache, jobs, keys, meanwhile, before)
 
     monkeypatch.setattr(pipeline, "_Links", Links)
     monkeypatch.setattr(pipeline, "_quick", lambda *args: None)  # the full build, which would make them all
@@ -272,7 +282,8 @@ def test_while_the_site_is_the_same_the_index_makes_only_what_pages_ask_for(
     assert made and given[-1] is None
 
 
-@pytest.mark.parametrize("name, workers", [("article text", 1), ("entity description", 1), ("quoted sentence", 2)])
+@pytest.mark.parametrize("name, workers", [("article text", 1), ("entity description", 1), ("quoted sentence", 1),
+                                          ("new entity", 2)])
 def test_a_few_pages_to_render_are_rendered_without_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                            name: str, workers: int) -> None:
     project = copy_example(tmp_path)
@@ -552,6 +563,60 @@ def test_edits_alone_and_others_in_any_order_give_a_clean_build(tmp_path: Path, 
         alone += QUICK in result.stages
         assert pages(result.out) == clean_pages(project, tmp_path), step
     assert alone
+
+
+@pytest.mark.parametrize("seed, jobs", [(0, 1), (1, 1), (2, 2)])
+def test_edits_to_what_articles_mention_rank_again_only_what_they_can_change_and_give_a_clean_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, jobs: int) -> None:
+    """Articles gain and lose entities, at random: only the articles whose entities changed,
+    and those mentioning an entity gained or lost, are ranked again; the site is a clean
+    build's every time. A candidate cap of 3 makes common entities of the frequent ones."""
+    from site_builder import related
+
+    monkeypatch.setattr(related, "CANDIDATE_CAP", 3)
+    rng = random.Random(seed)
+    project = copy_example(tmp_path)
+    folder = project / "content" / "articles"
+    names = ["Putin", "Moscow", "Kim Jong Un", "Pyongyang", "Vietnam", "Hanoi", "To Lam", "Beijing", "Japan",
+             "Ukraine", "South Korea", "China"]
+    for i in range(12):
+        chosen = rng.sample(names[:4], 2) + rng.sample(names[4:], rng.randint(1, 3))
+        (folder / f"a{i:02d}.md").write_text(f"---\ntitle: Article {i}\ndate: 2024-05-{i + 1:02d}\n---\n" +
+                                           "".join(f"{name} was there.\n\n" for name in chosen), encoding="utf-8")
+    articles = sorted(folder.glob("a*.md"))
+    log = tmp_path / "ranked"  # how many articles each call ranks, from any process
+
+    def rank_each(self: related.RelatedRanker, indices: list[int]) -> list[index.Ranked]:
+        with log.open("a", encoding="utf-8") as file:
+            file.write(f"{len(indices)}\n")
+        return original(self, indices)
+
+    def ranked() -> int:
+        count = sum(map(int, log.read_text(encoding="utf-8").split())) if log.exists() else 0
+        log.unlink(missing_ok=True)
+        return count
+
+    original = related.RelatedRanker.rank_each
+    monkeypatch.setattr(related.RelatedRanker, "rank_each", rank_each)
+    build(project, jobs=jobs)
+    total = len(list(folder.glob("*.md")))
+    assert ranked() == total
+    partial = 0
+    for step in range(8):
+        path = rng.choice(articles)
+        text = path.read_text(encoding="utf-8")
+        lines = [line for line in text.split("\n") if line.endswith("was there.")]
+        if step % 3 == 2 and len(lines) > 1:  # loses an entity
+            path.write_text(text.replace(f"{rng.choice(lines)}\n\n", "", 1), encoding="utf-8")
+        else:  # gains one, or mentions one more often
+            append(path, f"{rng.choice(names)} was there.\n\n")
+        ranked()  # forget the clean build's
+        result = build(project, jobs=jobs)
+        again = ranked()
+        assert pages(result.out) == clean_pages(project, tmp_path), step
+        assert again <= total
+        partial += 0 < again < total
+    assert partial  # some edits ranked only some articles
 
 
 def test_a_new_body_takes_the_old_ones_place_only_where_that_is_one_place() -> None:

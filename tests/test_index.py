@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site_builder.index import COOCCURRING_LIMIT, build_index, cooccurrence, mentioned
-from site_builder.related import RelatedRanker
+from site_builder.index import COOCCURRING_LIMIT, build_index, mentioned
+from site_builder.related import RelatedRanker, cooccurrence
 from site_builder.model import Annotated, Article, Document, Mention
 
 from .conftest import entity
@@ -138,7 +138,7 @@ def brute_force_related(order: list[str], sets: dict[str, set[str]], cap: int
     for slug in order:
         for e in sets[slug]:
             postings.setdefault(e, []).append(slug)
-    idf = {e: math.log((len(order) + 1) / len(p)) for e, p in postings.items()}
+    idf = {e: round(math.log((len(order) + 1) / len(p)) * 2 ** 32) / 2 ** 32 for e, p in postings.items()}
     place = {s: n for n, s in enumerate(order)}
     result = {}
     for slug in order:
