@@ -1,4 +1,9 @@
-"""The ``site-builder`` command."""
+"""The ``site-builder`` command.
+
+Each command imports what it needs when it runs: a build that finds nothing changed
+(``write.look``) never imports the builder (Markdown, templates, the cache), which took
+most of the time such a build took.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,13 @@ import dataclasses
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from . import __version__
-from .errors import BuildFailed, SiteError
-from .model import ENTITY_TYPES
-from .new import new_article, new_entity
-from .pipeline import build, check, suggest
-from .suggest import write_drafts
+from .errors import BuildFailed, ContentError, SiteError
+from .model import ENTITY_TYPES, BuildResult
+from .write import Inputs, stamp_warnings
 
 
 def _project(command: argparse.ArgumentParser) -> None:
@@ -97,6 +101,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _suggest(args: argparse.Namespace) -> int:
     try:
+        from .pipeline import suggest
+
         found = suggest(args.project, jobs=args.jobs)
     except BuildFailed as failed:
         for diagnostic in failed.errors:
@@ -114,6 +120,8 @@ def _suggest(args: argparse.Namespace) -> int:
             for example in c.examples:
                 print(f"    {example}")
     if args.write:
+        from .suggest import write_drafts
+
         written, kept = write_drafts(found, args.project / "content")
         for path in written:
             print(f"wrote {path}", file=sys.stderr)
@@ -152,6 +160,8 @@ def main(argv: list[str] | None = None, release: bool = True) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "new":
+            from .new import new_article, new_entity
+
             made = (new_article(args.project, args.title) if args.kind == "article"
                     else new_entity(args.project, args.title, args.entity_type))
             print(made)
@@ -161,6 +171,8 @@ def main(argv: list[str] | None = None, release: bool = True) -> int:
             from .importer import import_files
             return 1 if import_files(args.files, args.to, args.force) else 0
         if args.command == "check":
+            from .pipeline import check
+
             found = check(args.project, jobs=args.jobs)
             for finding in found:
                 print(finding)
@@ -179,9 +191,17 @@ def main(argv: list[str] | None = None, release: bool = True) -> int:
         print(f"site-builder: error: {err}", file=sys.stderr)
         return 1
     progress = _Progress()
+    started = time.perf_counter()
+    seen = None if args.clean else _look(args.project, args.out)
     try:
-        result = build(args.project, args.out, jobs=args.jobs, progress=progress, cache=not args.clean,
-                       release=release)
+        if seen is not None and seen.last is not None and seen.unchanged:
+            result = BuildResult(seen.out, 0, stamp_warnings(seen.last), time.perf_counter() - started,
+                                 int(seen.last["pages"]), {})
+        else:
+            from .pipeline import build
+
+            result = build(args.project, args.out, jobs=args.jobs, progress=progress, cache=not args.clean,
+                           release=release, seen=seen)
     except BuildFailed as failed:
         progress.clear()
         for diagnostic in (*failed.warnings, *failed.errors):
@@ -200,3 +220,17 @@ def main(argv: list[str] | None = None, release: bool = True) -> int:
             print(f"  {stage:<18} {seconds:6.2f} s")
     print(result.summary())
     return 0
+
+
+def _look(project: Path, out: Path | None) -> Inputs | None:
+    """What a build of ``project`` would read (``write.look``); None if its settings are
+    wrong (the build then says what is wrong)."""
+    from .config import load_config, theme_dir
+    from .write import look
+
+    try:
+        config = load_config(project)
+        theme_dir(config)
+    except ContentError:
+        return None
+    return look(config, out if out is not None else project / "public")

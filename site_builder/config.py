@@ -10,6 +10,7 @@ from pathlib import Path
 from .errors import ContentError
 from .model import LINK_MODES, Config
 
+BUILTIN_THEMES = Path(__file__).resolve().parent / "themes"
 TOP_KEYS = ("title", "description", "language", "theme", "base_url", "allow_raw_html", "annotate")
 ANNOTATE_KEYS = ("link", "discover")
 BASE_URL = re.compile(r"""https?://[^/\s<>"']+(/[^\s<>"']*)?$""")
@@ -69,3 +70,21 @@ def load_config(root: Path) -> Config:
     if not isinstance(discover, bool):
         raise ContentError(path, _line_of(text, "discover"), "annotate.discover must be true or false")
     return Config(root=root, link=link, discover=discover, **data)
+
+
+def _builtin_themes() -> Path:
+    """Themes shipped with the package: site_builder/themes when installed, ./themes in a checkout."""
+    if BUILTIN_THEMES.is_dir():
+        return BUILTIN_THEMES
+    return Path(__file__).resolve().parent.parent / "themes"
+
+
+def theme_dir(config: Config) -> Path:
+    """The folder of the configured theme: the project's own themes/ first, then the built-in ones."""
+    for base in (config.root / "themes", _builtin_themes()):
+        if (base / config.theme / "templates").is_dir():
+            return base / config.theme
+    available = sorted(p.name for base in (config.root / "themes", _builtin_themes()) if base.is_dir()
+                       for p in base.iterdir() if (p / "templates").is_dir())
+    raise ContentError(config.root / "site.toml", 1,
+                       f"unknown theme '{config.theme}'; available: {', '.join(available) or 'none'}")

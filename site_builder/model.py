@@ -117,3 +117,29 @@ class Annotated:
     mentions: tuple[Mention, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     """Problems found while annotating, such as an unknown [[Name]]."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One output file."""
+
+    path: str
+    """Relative to the output folder, '/'-separated."""
+    content: bytes
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out: Path
+    pages: int
+    """Pages written: new or changed."""
+    warnings: tuple[Diagnostic, ...]
+    seconds: float
+    unchanged: int
+    """Pages left as they were."""
+    stages: dict[str, float]
+    """Seconds spent in each stage, in order."""
+
+    def summary(self) -> str:
+        """The line every build ends with."""
+        return f"{self.pages} pages written, {self.unchanged} unchanged, in {self.seconds:.2f} s: {self.out}"

@@ -36,7 +36,7 @@ from . import __version__
 from .annotate import annotate, prose
 from .cache import Cache, CacheCorrupt
 from .check import findings
-from .config import load_config
+from .config import load_config, theme_dir
 from .errors import BuildFailed, ContentError, Diagnostic, SiteError
 from .index import (
     Appearance,
@@ -57,11 +57,10 @@ from .load import (
     markdown_files,
     parse_file,
 )
-from .model import Article, Config, Document, Entity
+from .model import Article, BuildResult, Config, Document, Entity, Page
 from .names import NameTable
 from .render import (
     ARTICLE,
-    Page,
     PagePlan,
     make_environment,
     pages_about,
@@ -69,7 +68,6 @@ from .render import (
     render_page,
     shows_body_once,
     static_files,
-    theme_dir,
 )
 from .search import (
     Block,
@@ -84,7 +82,16 @@ from .search import (
     words,
 )
 from .suggest import Candidate, candidates, draft_entities, rejected_names
-from .write import Staging, check_output, live_page, read_stamp, staging
+from .write import (
+    Inputs,
+    Staging,
+    Stats,
+    check_output,
+    live_page,
+    look,
+    staging,
+    stamp_warnings,
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -94,28 +101,9 @@ CACHE = ".site-cache"
 """The build cache's folder, beside site.toml."""
 ARTICLE_LINKS = "../entities/"
 """How an article's entity links start (its page is in articles/); an entity's are relative to entities/."""
-_Stats = dict[str, "tuple[int, ...] | None"]
-"""What ``_stat`` said of each file, by path."""
 _Annotation = tuple[Mentioned, tuple[Diagnostic, ...], str | None, tuple[str, str] | None]
 """What annotating a document hands back: what the index needs of it, its diagnostics, and its
 HTML and word counts only if there is no cache to keep them in."""
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    out: Path
-    pages: int
-    """Pages written: new or changed."""
-    warnings: tuple[Diagnostic, ...]
-    seconds: float
-    unchanged: int
-    """Pages left as they were."""
-    stages: dict[str, float]
-    """Seconds spent in each stage, in order."""
-
-    def summary(self) -> str:
-        """The line every build ends with."""
-        return f"{self.pages} pages written, {self.unchanged} unchanged, in {self.seconds:.2f} s: {self.out}"
 
 
 def default_jobs() -> int:
@@ -124,7 +112,7 @@ def default_jobs() -> int:
 
 def build(root: Path, out: Path | None = None, jobs: int | None = None,
           progress: Callable[[str], None] = lambda stage: None, cache: bool = True,
-          release: bool = True) -> BuildResult:
+          release: bool = True, seen: Inputs | None = None) -> BuildResult:
     """Build the site of the project in ``root`` into ``out`` (default ``root/public``).
 
     ``jobs`` worker processes annotate and render (default: one per core;
@@ -133,14 +121,15 @@ def build(root: Path, out: Path | None = None, jobs: int | None = None,
     renders every page. Raises BuildFailed with every error found; the output
     is then untouched. ``release=False`` keeps what the build worked out in
     memory, for a process about to exit (freeing it takes a quarter of a second
-    at 10,000 articles).
+    at 10,000 articles). ``seen``: what ``look`` found of the inputs just before (the
+    caller's check that there is anything to build), so that it is not asked again.
     """
     store = Cache(root / CACHE)
     with _working(release), contextlib.closing(store):
         if not cache:
             store.clear()
         try:
-            return _build(root, out, jobs, progress, store, force=not cache)
+            return _build(root, out, jobs, progress, store, force=not cache, seen=seen)
         except CacheCorrupt as err:
             store.clear()  # never trusted: start again from nothing
             problem = f"the build cache was unreadable ({err}); rebuilt it"
@@ -156,7 +145,7 @@ def build(root: Path, out: Path | None = None, jobs: int | None = None,
 
 
 def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[str], None],
-           cache: Cache, force: bool) -> BuildResult:
+           cache: Cache, force: bool, seen: Inputs | None = None) -> BuildResult:
     started = time.perf_counter()
     stages: dict[str, float] = {}
     clock = [started]
@@ -168,11 +157,12 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     out = out if out is not None else root / "public"
     config, jobs = _settings(root, jobs)
     check_output(out, root)
-    stats: _Stats = {}
-    stamp: dict[str, Any] = {"fingerprint": fingerprint(config, stats)}
-    last = read_stamp(out)
-    if not force and last is not None and last.get("fingerprint") == stamp["fingerprint"]:
-        return BuildResult(out, 0, _warnings(last), time.perf_counter() - started, int(last["pages"]), {})
+    if seen is None or seen.config != config or seen.out != out:
+        seen = look(config, out)
+    stats, last = seen.stats, seen.last
+    stamp: dict[str, Any] = {"fingerprint": seen.fingerprint}
+    if not force and last is not None and seen.unchanged:
+        return BuildResult(out, 0, stamp_warnings(last), time.perf_counter() - started, int(last["pages"]), {})
     if not force and last is not None and (done := _quick(config, cache, out, stamp, last, stats, progress)):
         lap("annotate edits alone")
         return dataclasses.replace(done, seconds=time.perf_counter() - started, stages=stages)
@@ -241,11 +231,6 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     return BuildResult(out, written, warnings, time.perf_counter() - started, stamp["pages"] - written, stages)
 
 
-def _warnings(stamp: dict[str, Any]) -> tuple[Diagnostic, ...]:
-    """The warnings a build recorded in its stamp."""
-    return tuple(Diagnostic(Path(p), line, message, "warning") for p, line, message in stamp["warnings"])
-
-
 FEW_EDITS = 16
 """At most so many edited articles are built alone (see ``_quick``)."""
 
@@ -255,7 +240,7 @@ class _NotQuick(Exception):
 
 
 def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last: dict[str, Any],
-           stats: _Stats, progress: Callable[[str], None]) -> BuildResult | None:
+           stats: Stats, progress: Callable[[str], None]) -> BuildResult | None:
     """Build an edit to the text of a few articles that leaves all else the site shows as it
     was (their front matter, diagnostics, which entities they mention, how often, and the
     sentence of each first mention), without reading what the whole site is made from: only
@@ -264,7 +249,7 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
     (``shows_body_once``). None, having built nothing, when the edit is not such or anything
     is not as the last build left it: the full build then does it, to the same bytes."""
     inputs = None if config.discover or cache.info("code") != _code() else cache.get("inputs", ["stats"]).get("stats")
-    before: _Stats = pickle.loads(inputs) if inputs is not None else {}
+    before: Stats = pickle.loads(inputs) if inputs is not None else {}
     if before.keys() != stats.keys():  # a file added or removed
         return None
     edited = [p for p, stat in stats.items() if before[p] != stat and not os.path.isdir(p)]
@@ -337,7 +322,7 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
         cache.put(ns, (), drop=set(built["search"].blocks) - set(search.blocks))
     texts = {**built.get("texts", {}), **{files[path][2].slug: key for path, _, _, _, key in read}}
     _store(cache, "built", {**built, "build": stamp["build"], "search": search, "texts": texts}, built)
-    return BuildResult(out, written, _warnings(last), 0.0, len(site) - written, {})
+    return BuildResult(out, written, stamp_warnings(last), 0.0, len(site) - written, {})
 
 
 def _splice(page: bytes, old: bytes, new: bytes | None) -> bytes | None:
@@ -479,10 +464,10 @@ class _Stale(NamedTuple):
 
 
 def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], None],
-             lap: Callable[[str], None] = lambda stage: None, stats: _Stats | None = None
+             lap: Callable[[str], None] = lambda stage: None, stats: Stats | None = None
              ) -> _Analysis:
     """Load, annotate and index, through the cache; diagnostics are collected, never raised.
-    ``stats``: what ``fingerprint`` found of the files, so that they are not asked again."""
+    ``stats``: what ``look`` found of the files, so that they are not asked again."""
     diagnostics: list[Diagnostic] = []
     if cache.info("code") != _code():  # made by another version of site-builder: start afresh
         cache.clear()
@@ -619,29 +604,6 @@ def check(root: Path, jobs: int | None = None, progress: Callable[[str], None] =
     return sorted(found.diagnostics + extra, key=lambda d: (str(d.path), d.line, d.message))
 
 
-def fingerprint(config: Config, stats: _Stats | None = None) -> str:
-    """A digest of everything a build reads: the size and mtime of every input file,
-    of the theme, and of site-builder's own code. Equal digests mean equal output.
-    ``stats`` gets each file's ``_stat``, by path: the build needs them next (13,000
-    files asked twice cost 0.05 s)."""
-    digest = hashlib.blake2b(f"{__version__}\0{sys.version}".encode())
-    package = Path(__file__).resolve().parent
-    for top in (config.root / "site.toml", config.content_dir, config.root / "templates", theme_dir(config), package):
-        paths = [str(top)]
-        for folder, folders, names in os.walk(top):
-            folders.sort()
-            paths += (os.path.join(folder, name) for name in sorted(names))
-        for path in paths:
-            try:
-                info = os.stat(path)
-            except OSError:
-                continue
-            digest.update(f"{path}\0{info.st_mtime_ns}\0{info.st_size}\n".encode())
-            if stats is not None:
-                stats[path] = info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino
-    return digest.hexdigest()
-
-
 def _digest(*parts: str | bytes) -> str:
     """The parts, each followed by a NUL byte, digested (20 bytes, as hex)."""
     try:  # all text (most calls, 26,000 a rebuild): one encode, twice as fast
@@ -742,7 +704,7 @@ class _Files:
     says which, ``add`` takes what they read), each with its annotation.
     """
 
-    def __init__(self, cache: Cache, stats: _Stats | None = None) -> None:
+    def __init__(self, cache: Cache, stats: Stats | None = None) -> None:
         self.cache = cache
         self.known: dict[str, tuple[Any, ...]] = _load(cache, "files")
         """What the last build read: left as it was, for ``save`` to tell what changed."""

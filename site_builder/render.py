@@ -15,19 +15,17 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
 from markupsafe import Markup, escape
 
-from .errors import ContentError
+from .config import theme_dir
 from .highlight import stylesheet
 from .index import Appearance, Related, SiteIndex
-from .model import ENTITY_TYPES, Article, Config, Entity
+from .model import ENTITY_TYPES, Article, Config, Entity, Page
 
-BUILTIN_THEMES = Path(__file__).resolve().parent / "themes"
 TYPE_LABELS = {"person": "People", "place": "Places", "organization": "Organizations",
                "event": "Events", "work": "Works", "thing": "Other"}
 ARTICLE = "article.html"
@@ -37,33 +35,6 @@ FEED_LIMIT = 50
 UNDATED = "Undated"
 MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
-
-
-@dataclass(frozen=True)
-class Page:
-    """One output file."""
-
-    path: str
-    """Relative to the output folder, '/'-separated."""
-    content: bytes
-
-
-def _builtin_themes() -> Path:
-    """Themes shipped with the package: site_builder/themes when installed, ./themes in a checkout."""
-    if BUILTIN_THEMES.is_dir():
-        return BUILTIN_THEMES
-    return Path(__file__).resolve().parent.parent / "themes"
-
-
-def theme_dir(config: Config) -> Path:
-    """The folder of the configured theme: the project's own themes/ first, then the built-in ones."""
-    for base in (config.root / "themes", _builtin_themes()):
-        if (base / config.theme / "templates").is_dir():
-            return base / config.theme
-    available = sorted(p.name for base in (config.root / "themes", _builtin_themes()) if base.is_dir()
-                       for p in base.iterdir() if (p / "templates").is_dir())
-    raise ContentError(config.root / "site.toml", 1,
-                       f"unknown theme '{config.theme}'; available: {', '.join(available) or 'none'}")
 
 
 class _Environment(jinja2.Environment):

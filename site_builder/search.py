@@ -26,8 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from .model import Entity
-from .render import Page
+from .model import Entity, Page
 
 BLOCK = 500
 """About this many articles a block: an edit re-indexes one block."""

@@ -24,10 +24,9 @@ from typing import Any
 
 import watchfiles
 
-from .config import load_config
+from .config import load_config, theme_dir
 from .errors import BuildFailed, SiteError
 from .pipeline import build
-from .render import theme_dir
 
 EVENTS = "/__site-builder/events"
 SCRIPT = """<script>/* site-builder serve: live reload */(function () {

@@ -88,3 +88,28 @@ def test_the_command_exits_with_mains_code_and_all_its_output(tmp_path: Path) ->
     assert failed.returncode == 1 and failed.stdout == ""
     assert "bad.md:2: error: invalid front matter" in failed.stderr
     assert failed.stderr.rstrip().endswith("the previous site was left as it was")
+
+
+def test_a_build_that_finds_nothing_changed_never_imports_the_builder(tmp_path: Path) -> None:
+    """It tells so from the files' stats and the output's stamp alone, and says what the
+    last build said: its warnings too. Any change, and the builder builds."""
+    project = example(tmp_path)
+    (project / "content" / "entities" / "moscow-idaho.md").write_text(
+        "---\nname: Moscow\ntype: place\n---\n", encoding="utf-8")  # ambiguous with moscow.md: a warning
+    first = subprocess.run([sys.executable, "-m", "site_builder", "build", str(project)],
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0 and "moscow-idaho.md" in first.stderr
+    script = ("import sys\nfrom site_builder.cli import main\ncode = main(['build', sys.argv[1]])\n"
+              "print(sorted(m for m in ('site_builder.pipeline', 'jinja2', 'markdown_it') if m in sys.modules))\n"
+              "sys.exit(code)")
+    again = subprocess.run([sys.executable, "-c", script, str(project)], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and again.stderr == first.stderr
+    summary, imported = again.stdout.splitlines()
+    assert summary.startswith("0 pages written, ") and imported == "[]"
+    assert summary.split(" unchanged")[0].split()[-1] == first.stdout.split(" pages written")[0]
+    (project / "content" / "articles" / "plain.md").write_text("---\ntitle: Plain\n---\nPutin spoke.\n",
+                                                               encoding="utf-8")
+    edited = subprocess.run([sys.executable, "-c", script, str(project)], capture_output=True, text=True, timeout=300)
+    assert edited.returncode == 0 and edited.stderr == first.stderr
+    summary, imported = edited.stdout.splitlines()
+    assert not summary.startswith("0 pages written") and imported == "['jinja2', 'markdown_it', 'site_builder.pipeline']"

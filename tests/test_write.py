@@ -3,6 +3,7 @@ from __future__ import annotations
 import array
 import os
 import random
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from site_builder import write
 from site_builder.errors import SiteError
-from site_builder.render import Page
+from site_builder.model import Page
 from site_builder.write import MARKER, SCRATCH, Staging, check_output, read_stamp, staging
 
 
@@ -255,3 +256,14 @@ def test_pages_move_to_a_new_scratch_folder_while_creating_files_is_slow(
     assert len(scratch) == folders
     assert {p.name: p.read_bytes() for p in (out / "a").iterdir()} == {p.path[2:]: p.content for p in pages}
     assert sorted(p.name for p in out.iterdir()) == [MARKER, "a"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_folders_are_exchanged_atomically_on_linux(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "one").write_text("1", encoding="utf-8")
+    (b / "two").write_text("2", encoding="utf-8")
+    assert write._exchange(a, b)
+    assert [p.name for p in a.iterdir()] == ["two"] and [p.name for p in b.iterdir()] == ["one"]
