@@ -137,11 +137,14 @@ def build_index(articles: list[Article], entities: list[Entity], mentions: Mappi
     """
     ordered = tuple(sorted(articles, key=newest_first))
 
-    def appearances() -> dict[str, list[tuple[Article, int, str]]]:
-        found: dict[str, list[tuple[Article, int, str]]] = defaultdict(list)
+    def appearances() -> dict[str, list[Any]]:
+        """entity id -> article, mention, article, mention... (a flat list: half the time of a tuple each)."""
+        found: dict[str, list[Any]] = defaultdict(list)
         for article in ordered:
-            for entity_id, n, sentence in mentions[article.slug]:
-                found[entity_id].append((article, n, sentence))
+            for mention in mentions[article.slug]:
+                listed = found[mention[0]]
+                listed.append(article)
+                listed.append(mention)
         return found
 
     bylines: dict[str, dict[str, str]] = {}
@@ -159,7 +162,8 @@ def build_index(articles: list[Article], entities: list[Entity], mentions: Mappi
         bylines=bylines,
         entities={e.id: e for e in entities},
         mention_counts=Made({a.slug: mentions[a.slug] for a in ordered}, lambda m: tuple((e, n) for e, n, _ in m)),
-        appearances=Made(appearances, lambda found: tuple(Appearance(*a) for a in found)),
+        appearances=Made(appearances, lambda found: tuple(Appearance(a, m[1], m[2]) for a, m in
+                                                          zip(found[::2], found[1::2]))),
         reach=Counter(map(itemgetter(0), chain.from_iterable(mentions[a.slug] for a in ordered))),
         cooccurring=cooccurring,
         related=related,

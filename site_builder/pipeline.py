@@ -220,7 +220,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     _store(cache, "pages", {path: (key, context, shown) for path, key, context, shown, _ in page_keys}, last_pages)
     _store(cache, "built", {"build": stamp["build"], "site": site, "base": base, "entities": entity_cards,
                             "links": found.links, "frame": found.frame, "texts": found.texts,
-                            "search": search.built, "salt": found.salt,
+                            "search": search.built, "salt": found.salt, "names": found.names,
                             "static": [page.path for page in static]}, last_built)
     for ns in ("html", "words"):
         cache.put(ns, (), drop=cache.keys(ns) - set(keys))
@@ -257,7 +257,7 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
     if not edited or len(edited) > FEW_EDITS or not all(p.startswith(folder) for p in edited):
         return None
     built = _load(cache, "built")
-    if built.get("build") != last.get("build") or "salt" not in built:
+    if built.get("build") != last.get("build") or "names" not in built:
         return None
     files, salt = _part_of(cache, "files", edited), built["salt"]
     read: list[tuple[str, tuple[Any, ...], Document, str, str]] = []  # path, entry, document, old key, key
@@ -273,8 +273,8 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
     annotated = _part_of(cache, "annotated", [old for _, old, _ in todo])
     if todo:
         progress(f"annotating {len(todo)} edited articles alone")
-        names = cache.get("names", [salt]).get(salt)
-        env = make_environment(config)
+        names = cache.get("names", [built["names"]]).get(built["names"])
+        env = make_environment(config, _compiled(cache))
         if names is None or not shows_body_once(env, ARTICLE):
             return None
         _shared.update(names=pickle.loads(names), link_all=config.link == "all", raw=config.allow_raw_html,
@@ -438,6 +438,8 @@ class _Analysis:
     from them which articles' mentions changed."""
     moved: _Moved | None
     """How the index differs from the last build's, when that had the same ``frame``."""
+    names: str
+    """The key the entities' names are kept under in the cache (for ``_quick``)."""
 
 
 @dataclass
@@ -484,9 +486,13 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
         entities += [e for e in drafts if e.id not in have]
     else:
         entities = load_entities(config.content_dir, diagnostics, files.parse)
-    names, salt = NameTable(entities), _salt(config, entities)
-    if salt not in cache.keys("names"):  # for the next build, if it annotates an edit alone (see _quick)
-        cache.put("names", [(salt, pickle.dumps(names))], drop=cache.keys("names"))
+    salt = _salt(config, entities)
+    # The entities' names, remembered under everything they are made from (their warnings name the files)
+    known_names = _digest(salt, *(str(e.doc.path) for e in entities))
+    kept = cache.get("names", [known_names]).get(known_names)
+    names = pickle.loads(kept) if kept is not None else NameTable(entities)  # loaded 3 times faster than made
+    if kept is None:
+        cache.put("names", [(known_names, pickle.dumps(names))], drop=cache.keys("names"))
     _shared.update(names=names, link_all=config.link == "all", raw=config.allow_raw_html, cache=cache.folder,
                    salt=salt, annotated=annotated)
     if not config.discover:  # new and changed articles are read by the workers that annotate them
@@ -543,7 +549,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
         moved.articles |= link.moved[0]
         moved.entities |= link.moved[1]
     return _Analysis(articles, entities, keys, html, index, diagnostics, counted, cards, site, (site, link.keys),
-                     len(files.new), salt, frame, texts, moved)
+                     len(files.new), salt, frame, texts, moved, known_names)
 
 
 def _moved(before: dict[str, Mentioned], now: Mapping[str, Mentioned]) -> _Moved:
@@ -1174,8 +1180,8 @@ def _render(part: int) -> tuple[list[tuple[str, str, str, str, bool]], int]:
     old, bodies, staged = _shared["old"], _shared["bodies"], _shared["staged"]
     page_key = PageKeys(_shared["base"], _shared["cards"])
     stale: _Stale | None = _shared["stale"]
-    env = _shared.get("env") or _shared.setdefault("env", make_environment(_shared["config"]))  # once a process
     cache = Cache(_shared["cache"])  # a connection of this process's own, opened if needed
+    env = _shared.get("env") or _shared.setdefault("env", make_environment(_shared["config"], _compiled(cache)))
     done: list[tuple[str, str, str, str, bool]] = []
     try:
         for start in range(0, len(plans), 256):  # a batch at a time: the data of the pages waiting is kept
@@ -1207,6 +1213,11 @@ def _render(part: int) -> tuple[list[tuple[str, str, str, str, bool]], int]:
     finally:
         cache.close()
     return done, sum(staged.write(page) for page in _shared["files"][part::_shared["parts"]])
+
+
+def _compiled(cache: Cache) -> Path | None:
+    """Where the cache keeps compiled templates (see ``make_environment``)."""
+    return cache.folder / "templates" if cache.folder is not None else None
 
 
 def _chunks(count: int, size: int) -> list[tuple[int, int]]:

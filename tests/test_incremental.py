@@ -650,3 +650,43 @@ def test_a_process_killed_while_storing_leaves_the_cache_as_it_was(tmp_path: Pat
     store = Cache(tmp_path / "cache")
     assert store.get("ns", ["a", "k0", "k1999"]) == {"a": b"1"}
     store.close()
+
+
+def test_templates_compiled_by_one_build_are_not_compiled_again(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import jinja2
+
+    project = copy_example(tmp_path)
+    build(project, jobs=1)
+    compiled: list[str | None] = []
+    original = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda self, source, name=None, *args, **kwargs:
+                        compiled.append(name) or original(self, source, name, *args, **kwargs))
+    EDITS["entity description"][0](project)
+    assert build(project, jobs=1).pages >= 3 and compiled == []
+    EDITS["template"][0](project)  # the project's own entity.html: that one is compiled
+    assert build(project, jobs=1).pages >= 3 and compiled == ["entity.html"]
+    shutil.rmtree(project / CACHE / "templates")
+    (project / CACHE / "templates").write_text("in the way", encoding="utf-8")  # no folder: compiled, and built
+    EDITS["entity description"][0](project)
+    assert build(project, jobs=1).pages >= 3 and compiled.count("entity.html") == 2
+
+
+def test_the_entities_names_are_made_again_only_when_they_or_their_files_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = copy_example(tmp_path)
+    (project / "content" / "entities" / "moscow-idaho.md").write_text(
+        "---\nname: Moscow\ntype: place\n---\n", encoding="utf-8")  # ambiguous with moscow.md: a warning
+    first = build(project, jobs=1)
+    made: list[int] = []
+    original = pipeline.NameTable
+    monkeypatch.setattr(pipeline, "NameTable", lambda entities: made.append(len(entities)) or original(entities))
+    monkeypatch.setattr(pipeline, "_quick", lambda *args: None)  # the full build
+    EDITS["article mentions"][0](project)
+    again = build(project, jobs=1)
+    assert made == [] and again.warnings == first.warnings and "moscow-idaho.md" in again.warnings[0].message
+    (project / "content" / "entities" / "places").mkdir()
+    (project / "content" / "entities" / "moscow-idaho.md").rename(project / "content" / "entities" / "places" /
+                                                                   "moscow-idaho.md")
+    moved = build(project, jobs=1)
+    assert len(made) == 1 and "places/moscow-idaho.md" in moved.warnings[0].message
