@@ -540,7 +540,8 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     stored = _Once(store)
     link = _Links(cache, jobs, last[1] if last and last[0] == site else None, meanwhile=stored,
                   before=(last[1], before) if last and before is not None else None)
-    index = build_index(articles, entities, mentions, lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None, link=link)
+    index = build_index(articles, entities, mentions,
+                        lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None, link=link)
     stored()
     lap("index")
     moved = None

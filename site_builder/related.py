@@ -64,7 +64,8 @@ class RelatedRanker:
         self.postings = [np.array(m, dtype=np.intp) for m in members]
         """entity number -> the articles mentioning it, ascending (newest first)."""
         self.df = np.array([len(m) for m in members], dtype=np.intp)
-        self.idf = np.round(np.log((len(articles) + 1) / self.df) * IDF_UNIT) / IDF_UNIT if len(self.df) else np.zeros(0)
+        idf = np.log((len(articles) + 1) / self.df) if len(self.df) else np.zeros(0)
+        self.idf = np.round(idf * IDF_UNIT) / IDF_UNIT
         """Whole multiples of 1/IDF_UNIT: sums of a few hundred are exact, so a score does not depend
         on the order its parts are added in, and an article ranked alone (``rank_each``) gets the
         very scores a ranking of all would give it."""
