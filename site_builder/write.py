@@ -83,9 +83,9 @@ def fingerprint(config: Config, stats: Stats | None = None) -> str:
     digest = hashlib.blake2b(f"{__version__}\0{sys.version}".encode())
     package = Path(__file__).resolve().parent
     for top in (config.root / "site.toml", config.content_dir, config.root / "templates", theme_dir(config), package):
-        paths = [str(top)]
+        paths = [] if os.path.isdir(top) else [str(top)]  # a folder: its files (its own time changes with any)
         for folder, folders, names in os.walk(top):
-            folders.sort()
+            folders[:] = sorted(f for f in folders if f != "__pycache__")  # Python's, written as it imports
             paths += (os.path.join(folder, name) for name in sorted(names))
         for path in paths:
             try:

@@ -267,3 +267,22 @@ def test_folders_are_exchanged_atomically_on_linux(tmp_path: Path) -> None:
     (b / "two").write_text("2", encoding="utf-8")
     assert write._exchange(a, b)
     assert [p.name for p in a.iterdir()] == ["two"] and [p.name for p in b.iterdir()] == ["one"]
+
+
+def test_the_fingerprint_covers_every_input_but_pythons_bytecode(tmp_path: Path) -> None:
+    """Files Python writes as it imports (any __pycache__, in the package or a theme) change no
+    output: a first run that writes them must not make the next one build again."""
+    from site_builder.config import load_config
+    from site_builder.write import fingerprint
+
+    project = tmp_path / "site"
+    (project / "content" / "articles").mkdir(parents=True)
+    (project / "site.toml").write_text('title = "T"\n', encoding="utf-8")
+    (project / "content" / "articles" / "a.md").write_text("---\ntitle: A\n---\nText.\n", encoding="utf-8")
+    config = load_config(project)
+    before = fingerprint(config)
+    (project / "content" / "__pycache__").mkdir()
+    (project / "content" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    assert fingerprint(config) == before
+    (project / "content" / "articles" / "b.md").write_text("---\ntitle: B\n---\nText.\n", encoding="utf-8")
+    assert fingerprint(config) != before
