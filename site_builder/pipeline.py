@@ -498,8 +498,12 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     if not config.discover:  # new and changed articles are read by the workers that annotate them
         listed = markdown_files(config.content_dir / "articles")
         paths = files.stale(listed)
-        progress(f"reading and annotating {len(paths)} of {len(listed)} article files")
-        fresh = _read_articles(files, paths, salt, jobs)
+        # and the entities to annotate go to the same workers (starting workers again would cost more)
+        pending = [(files.document(e.doc), "", e.id, key) for e in entities
+                   if (key := _key(salt, "", e.id, files.digests.get(e.doc.path) or repr(e.doc))) not in annotated]
+        progress(f"reading and annotating {len(paths)} of {len(listed)} article files "
+                 f"and {len(pending)} of {len(entities)} entities")
+        fresh = _read_articles(files, paths, salt, jobs, pending)
         articles = load_articles(config.content_dir, diagnostics, files.parse, listed)
     diagnostics += names.warnings
     lap("load")
@@ -508,7 +512,8 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     keys = [_key(salt, prefix, exclude, files.digests.get(doc.path) or repr(doc)) for doc, prefix, exclude in docs]
     known = {k: annotated[k] for k in keys if k in annotated and k not in fresh}
     todo = [i for i, k in enumerate(keys) if k not in known and k not in fresh]
-    progress(f"annotating {len(todo)} of {len(docs)} documents")
+    if todo:
+        progress(f"annotating {len(todo)} of {len(docs)} documents")
     _shared.update(docs=[(files.document(docs[i][0]), *docs[i][1:], keys[i]) for i in todo])
     shares = _map(_annotate, _chunks(len(todo), 64), jobs)
     fresh.update(zip((keys[i] for i in todo), (r for share in shares for r in share)))
@@ -806,17 +811,30 @@ def _key(salt: str, prefix: str, exclude: str | None, text: str) -> str:
     return _digest(salt, prefix, exclude or "", text)
 
 
-def _read_articles(files: _Files, paths: list[Path], salt: str, jobs: int) -> dict[str, _Annotation]:
+def _read_articles(files: _Files, paths: list[Path], salt: str, jobs: int,
+                   docs: Sequence[tuple[Document, str, str | None, str]] = ()) -> dict[str, _Annotation]:
     """Read and annotate new or changed article files in the workers, so that their text never
-    crosses processes; ``files`` learns what they read. Returns each annotation made, by key."""
-    _shared["paths"] = paths
+    crosses processes; ``files`` learns what they read. The same workers annotate ``docs``
+    (document, link prefix, entity excluded, key). Returns each annotation made, by key."""
+    _shared.update(paths=paths, docs=docs)
+    tasks = [(False, *chunk) for chunk in _chunks(len(paths), 64)] + [(True, *chunk) for chunk in _chunks(len(docs), 64)]
     fresh: dict[str, _Annotation] = {}
-    for path, entry, key, annotation in (r for share in _map(_read, _chunks(len(paths), 64), jobs) for r in share):
-        files.add(path, entry)
-        if annotation is not None:
-            fresh[key] = annotation
-    _shared["paths"] = []
+    for (annotated, start, stop), share in zip(tasks, _map(_read_or_annotate, tasks, jobs)):
+        if annotated:
+            fresh.update(zip((key for *_, key in docs[start:stop]), share))
+            continue
+        for path, entry, key, annotation in share:
+            files.add(path, entry)
+            if annotation is not None:
+                fresh[key] = annotation
+    _shared.update(paths=[], docs=[])
     return fresh
+
+
+def _read_or_annotate(task: tuple[bool, int, int]) -> list[Any]:
+    """One worker's share of ``_read_articles``: some of its documents to annotate (True), or
+    some of its article files to read."""
+    return _annotate(task[1:]) if task[0] else _read(task[1:])
 
 
 def _read(chunk: tuple[int, int]) -> list[tuple[Path, tuple[Any, ...], str, _Annotation | None]]:

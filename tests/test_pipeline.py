@@ -290,10 +290,10 @@ def test_progress_hears_each_stage(tmp_path: Path) -> None:
     documents = 1 + len(list((ROOT / "content" / "entities").glob("*.md")))
     # home, articles, entities; 2024 and June 2024; the tag index and the article's three tags
     pages = documents + 3 + 2 + 1 + 3
-    # the article is read and annotated in one pass, by a worker; then the entities are annotated
-    assert heard == ["loading content", "reading and annotating 1 of 1 article files",
-                     f"annotating {documents - 1} of {documents} documents", "cross-referencing",
-                     f"rendering {pages} pages"]
+    # the article is read and annotated in one pass, by a worker; the entities are annotated by the same workers
+    assert heard == ["loading content",
+                     f"reading and annotating 1 of 1 article files and {documents - 1} of {documents - 1} entities",
+                     "cross-referencing", f"rendering {pages} pages"]
     search = len(list((result.out / "search").iterdir()))
     assert search >= 4  # an index, the entities, the articles and at least one terms file
     assert result.pages == pages + 4 + search  # and the static files: two stylesheets and two scripts
