@@ -113,3 +113,18 @@ def test_a_build_that_finds_nothing_changed_never_imports_the_builder(tmp_path: 
     assert edited.returncode == 0 and edited.stderr == first.stderr
     summary, imported = edited.stdout.splitlines()
     assert not summary.startswith("0 pages written") and imported == "['jinja2', 'markdown_it', 'site_builder.pipeline']"
+
+
+def test_a_build_with_nothing_to_annotate_never_imports_markdown_it(tmp_path: Path) -> None:
+    """An entity's description edited: pages change, no document is annotated again."""
+    project = example(tmp_path)
+    assert main(["build", str(project)]) == 0
+    path = project / "content" / "entities" / "moscow.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("description: ", "description: Big. "), encoding="utf-8")
+    script = ("import sys\nfrom site_builder.cli import main\ncode = main(['build', sys.argv[1]])\n"
+              "print('markdown_it' in sys.modules, 'site_builder.pipeline' in sys.modules)\nsys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", script, str(project)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    summary, imported = done.stdout.splitlines()
+    assert not summary.startswith("0 pages written") and imported == "False True"
+    assert "Big." in (project / "public" / "entities" / "moscow.html").read_text(encoding="utf-8")

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from site_builder import annotate as annotate_module
 from site_builder import index, pipeline, search
 from site_builder.cache import Cache
 from site_builder.pipeline import CACHE, PageKeys, _load, _shard, _splice, _store, build
@@ -303,8 +304,8 @@ def test_a_touched_article_is_read_again_but_not_annotated_again(tmp_path: Path,
     project = copy_example(tmp_path)
     build(project, jobs=1)
     annotated: list[str] = []
-    original = pipeline.annotate
-    monkeypatch.setattr(pipeline, "annotate", lambda doc, *args, **kwargs: annotated.append(doc.path.name)
+    original = annotate_module.annotate
+    monkeypatch.setattr(annotate_module, "annotate", lambda doc, *args, **kwargs: annotated.append(doc.path.name)
                         or original(doc, *args, **kwargs))
     path = project / "content/articles/russia-north-korea-pact.md"
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
