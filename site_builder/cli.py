@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .errors import BuildFailed, ContentError, SiteError
+from .errors import BuildFailed, SiteError
 from .model import ENTITY_TYPES, BuildResult
 from .write import Inputs, stamp_warnings
 
@@ -192,8 +192,8 @@ def main(argv: list[str] | None = None, release: bool = True) -> int:
         return 1
     progress = _Progress()
     started = time.perf_counter()
-    seen = None if args.clean else _look(args.project, args.out)
     try:
+        seen = None if args.clean else _look(args.project, args.out)
         if seen is not None and seen.last is not None and seen.unchanged:
             result = BuildResult(seen.out, 0, stamp_warnings(seen.last), time.perf_counter() - started,
                                  int(seen.last["pages"]), {})
@@ -223,14 +223,14 @@ def main(argv: list[str] | None = None, release: bool = True) -> int:
 
 
 def _look(project: Path, out: Path | None) -> Inputs | None:
-    """What a build of ``project`` would read (``write.look``); None if its settings are
-    wrong (the build then says what is wrong)."""
+    """What a build of ``project`` would read (``write.look``); None if its settings cannot
+    be read (the build then says what is wrong)."""
     from .config import load_config, theme_dir
     from .write import look
 
     try:
         config = load_config(project)
         theme_dir(config)
-    except ContentError:
+    except (SiteError, OSError, ValueError):
         return None
     return look(config, out if out is not None else project / "public")
