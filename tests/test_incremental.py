@@ -569,14 +569,18 @@ def test_edits_alone_and_others_in_any_order_give_a_clean_build(tmp_path: Path, 
 @pytest.mark.parametrize("seed, jobs", [(0, 1), (1, 1), (2, 2)])
 def test_edits_to_what_articles_mention_rank_again_only_what_they_can_change_and_give_a_clean_build(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, jobs: int) -> None:
-    """Articles gain and lose entities, at random: only the articles whose entities changed,
-    and those mentioning an entity gained or lost, are ranked again; the site is a clean
-    build's every time. A candidate cap of 3 makes common entities of the frequent ones."""
+    """Articles gain and lose entities and reword mentions, at random: only the articles whose
+    entities changed, and those mentioning an entity gained or lost, are ranked again; the site
+    is a clean build's every time (with feeds for one seed). A candidate cap of 3 makes common
+    entities of the frequent ones."""
     from site_builder import related
 
     monkeypatch.setattr(related, "CANDIDATE_CAP", 3)
     rng = random.Random(seed)
     project = copy_example(tmp_path)
+    if seed == 1:  # with feeds: an entity's feed lists its appearances too
+        toml = project / "site.toml"
+        toml.write_text('base_url = "https://news.example.org/"\n' + toml.read_text(encoding="utf-8"), encoding="utf-8")
     folder = project / "content" / "articles"
     names = ["Putin", "Moscow", "Kim Jong Un", "Pyongyang", "Vietnam", "Hanoi", "To Lam", "Beijing", "Japan",
              "Ukraine", "South Korea", "China"]
@@ -609,6 +613,9 @@ def test_edits_to_what_articles_mention_rank_again_only_what_they_can_change_and
         lines = [line for line in text.split("\n") if line.endswith("was there.")]
         if step % 3 == 2 and len(lines) > 1:  # loses an entity
             path.write_text(text.replace(f"{rng.choice(lines)}\n\n", "", 1), encoding="utf-8")
+        elif step % 3 == 1:  # the sentence of a mention changes (the first, if it is one: shown in feeds)
+            line = rng.choice(lines)
+            path.write_text(text.replace(line, f"Later, {line}", 1), encoding="utf-8")
         else:  # gains one, or mentions one more often
             append(path, f"{rng.choice(names)} was there.\n\n")
         ranked()  # forget the clean build's
