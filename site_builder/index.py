@@ -3,6 +3,7 @@
 Annotation tells what each article mentions; this inverts it (which articles
 mention each entity), counts co-occurrence, and ranks related articles by the
 entities they share, rarer entities weighing more (inverse document frequency).
+The last two count over pairs, with numpy, in related.py.
 """
 
 from __future__ import annotations
