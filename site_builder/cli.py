@@ -17,8 +17,8 @@ from pathlib import Path
 
 from . import __version__
 from .errors import BuildFailed, SiteError
-from .model import ENTITY_TYPES, BuildResult
-from .write import Inputs, stamp_warnings
+from .model import ENTITY_TYPES
+from .write import Inputs
 
 
 def _project(command: argparse.ArgumentParser) -> None:
@@ -194,10 +194,8 @@ def main(argv: list[str] | None = None, release: bool = True) -> int:
     started = time.perf_counter()
     try:
         seen = None if args.clean else _look(args.project, args.out)
-        if seen is not None and seen.last is not None and seen.unchanged:
-            result = BuildResult(seen.out, 0, stamp_warnings(seen.last), time.perf_counter() - started,
-                                 int(seen.last["pages"]), {})
-        else:
+        result = seen.unchanged(time.perf_counter() - started) if seen is not None else None
+        if result is None:
             from .pipeline import build
 
             result = build(args.project, args.out, jobs=args.jobs, progress=progress, cache=not args.clean,

@@ -86,6 +86,7 @@ from .write import (
     Inputs,
     Staging,
     Stats,
+    changed_by,
     check_output,
     live_page,
     look,
@@ -161,8 +162,8 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         seen = look(config, out)
     stats, last = seen.stats, seen.last
     stamp: dict[str, Any] = {"fingerprint": seen.fingerprint}
-    if not force and last is not None and seen.unchanged:
-        return BuildResult(out, 0, stamp_warnings(last), time.perf_counter() - started, int(last["pages"]), {})
+    if not force and (done := seen.unchanged(time.perf_counter() - started)):
+        return done
     if not force and last is not None and (done := _quick(config, cache, out, stamp, last, stats, progress)):
         lap("annotate edits alone")
         return dataclasses.replace(done, seconds=time.perf_counter() - started, stages=stages)
@@ -448,7 +449,8 @@ class _Moved:
     changed (the articles, entities and settings are the same): what page data it changes."""
 
     reach: set[str]
-    """Entities now mentioned by more or fewer articles: the data of every page showing one."""
+    """Entities some article gained or lost (so mentioned by more or fewer articles, or by
+    others): the data of every page showing one."""
     articles: set[str]
     """Articles whose mentions or related articles changed."""
     entities: set[str]
@@ -538,6 +540,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     last = built.get("links")
     mentions = {a.slug: m for a, (m, _) in zip(articles, done)}
     before = _mentioned_before(built, frame, texts, annotated, mentions)
+    changes = _moved(before, mentions) if before is not None else None
 
     def store() -> None:  # for the next build: done while the workers rank, if they do
         files.save()
@@ -545,16 +548,14 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
 
     stored = _Once(store)
     link = _Links(cache, jobs, last[1] if last and last[0] == site else None, meanwhile=stored,
-                  before=(last[1], before) if last and before is not None else None)
+                  last=(last[1], changes) if last and changes is not None else None)
     index = build_index(articles, entities, mentions,
                         lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None, link=link)
     stored()
     lap("index")
     moved = None
-    if before is not None and link.moved is not None:
-        moved = _moved(before, mentions)
-        moved.articles |= link.moved[0]
-        moved.entities |= link.moved[1]
+    if changes is not None and link.moved is not None:
+        moved = _Moved(changes.reach, changes.articles | link.moved[0], changes.entities | link.moved[1])
     return _Analysis(articles, entities, keys, html, index, diagnostics, counted, cards, site, (site, link.keys),
                      len(files.new), salt, frame, texts, moved, known_names)
 
@@ -781,10 +782,9 @@ class _Files:
 def _stat(path: Path) -> tuple[int, ...] | None:
     """What tells a file changed (None if it cannot be read)."""
     try:
-        info = path.stat()
+        return changed_by(path.stat())
     except OSError:
         return None
-    return info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino
 
 
 def _entry(path: Path, stat: tuple[int, ...], load: Callable[[Path, list[Diagnostic]], Any]
@@ -861,28 +861,28 @@ class _Links:
     order of the articles and on which entities each one mentions, co-occurrence also on
     how often (so an edit that changes only counts ranks nothing again).
 
-    Given what the articles whose mentions changed mentioned ``before`` (and the keys of
-    the last results), only the articles that can rank differently are ranked again: those
-    whose entities changed, and those mentioning an entity that some article gained or
-    lost (the weight of that entity, and its articles, changed). Any other article's
-    candidates and their scores are what they were. ``moved`` then tells which articles'
-    related articles and which entities' co-occurring ones changed."""
+    Given the keys of the ``last`` results and what changed since (see ``_moved``), only the
+    articles that can rank differently are ranked again: those whose mentions changed, and
+    those mentioning an entity that some article gained or lost (the weight of that entity,
+    and its articles, changed). Any other article's candidates and their scores are what
+    they were. ``moved`` then tells which articles' related articles and which entities'
+    co-occurring ones changed."""
 
     def __init__(self, cache: Cache, jobs: int, keys: dict[str, str] | None = None,
                  meanwhile: Callable[[], object] = lambda: None,
-                 before: tuple[dict[str, str], dict[str, Mentioned]] | None = None) -> None:
-        self.cache, self.jobs, self.meanwhile, self.before = cache, jobs, meanwhile, before
+                 last: tuple[dict[str, str], _Moved] | None = None) -> None:
+        self.cache, self.jobs, self.meanwhile, self.last = cache, jobs, meanwhile, last
         self.keys = keys or {}
         """The keys of the results (made by the call, unless given: they are worth 0.1 s at 10,000 articles)."""
         self.moved: tuple[set[str], set[str]] | None = None
         """The articles whose related articles, and the entities whose co-occurring entities, differ
-        from the last results; None if that is not known (no ``before``)."""
+        from the last results; None if that is not known (no ``last``)."""
 
     def __call__(self, ordered: tuple[Article, ...], mentions: Mapping[str, Mentioned]) -> Links:
         keys = self.keys = self.keys or _link_keys(ordered, mentions)
         found = {ns: pickle.loads(v) for ns, key in keys.items() for v in self.cache.get(ns, [key]).values()}
         missing = [ns for ns in keys if ns not in found]
-        last_keys, before = self.before or ({}, {})
+        last_keys, changes = self.last or ({}, _Moved(set(), set(), set()))
         old = {ns: pickle.loads(v) for ns in missing if ns in last_keys
                for v in self.cache.get(ns, [last_keys[ns]]).values()}
         if missing:
@@ -892,11 +892,8 @@ class _Links:
 
             targets = range(len(ordered))
             if "links" in old:  # the articles that can rank differently: see the class's docstring
-                ids = {slug: set(mentioned[slug]) for slug, was in before.items()
-                       if {e for e, _, _ in was} != mentioned[slug].keys()}
-                gained_or_lost = set().union(*(ids[slug] ^ {e for e, _, _ in before[slug]} for slug in ids))
                 targets = [i for i, a in enumerate(ordered)  # type: ignore[assignment]
-                           if a.slug in ids or not gained_or_lost.isdisjoint(mentioned[a.slug])]
+                           if a.slug in changes.articles or not changes.reach.isdisjoint(mentioned[a.slug])]
             _shared.update(ordered=ordered, mentioned=mentioned, targets=targets,  # the ranker only if it is to rank
                            ranker=RelatedRanker(ordered, mentioned) if "links" in missing else None)
             step = max(64, -(-len(targets) // (self.jobs * 8)))
@@ -914,7 +911,7 @@ class _Links:
                 found["links"] = ranked
             for ns in missing:
                 self.cache.put(ns, [(keys[ns], pickle.dumps(found[ns]))], drop=self.cache.keys(ns) - {keys[ns]})
-        if self.before is not None and old.keys() == set(missing):
+        if self.last is not None and old.keys() == set(missing):
             links, cooccurring = old.get("links"), old.get("cooccurring")
             self.moved = ({a.slug for a, r, s in zip(ordered, found["links"], links) if r != s} if links else set(),
                           {e for e in cooccurring.keys() | found["cooccurring"].keys()

@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 from . import __version__
 from .config import theme_dir
 from .errors import Diagnostic, SiteError
-from .model import Config, Page
+from .model import BuildResult, Config, Page
 
 try:
     import fcntl
@@ -72,7 +72,12 @@ def read_stamp(out: Path) -> dict[str, Any] | None:
 
 
 Stats = dict[str, "tuple[int, ...] | None"]
-"""What a file's stat tells of whether it changed (mtime, ctime, size, inode), by path."""
+"""What a file's stat tells of whether it changed (``changed_by``), by path."""
+
+
+def changed_by(info: os.stat_result) -> tuple[int, ...]:
+    """What of a file's stat tells whether it changed: mtime, ctime, size, inode."""
+    return info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino
 
 
 def fingerprint(config: Config, stats: Stats | None = None) -> str:
@@ -94,7 +99,7 @@ def fingerprint(config: Config, stats: Stats | None = None) -> str:
                 continue
             digest.update(f"{path}\0{info.st_mtime_ns}\0{info.st_size}\n".encode())
             if stats is not None:
-                stats[path] = info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino
+                stats[path] = changed_by(info)
     return digest.hexdigest()
 
 
@@ -110,10 +115,12 @@ class Inputs:
     last: dict[str, Any] | None
     """The stamp of the site in ``out`` (see ``read_stamp``)."""
 
-    @property
-    def unchanged(self) -> bool:
-        """Whether the site in ``out`` was built from these very inputs: building again changes nothing."""
-        return self.last is not None and self.last.get("fingerprint") == self.fingerprint
+    def unchanged(self, seconds: float) -> BuildResult | None:
+        """What building again would do, having taken ``seconds``, if the site in ``out`` was
+        built from these very inputs (nothing: its last warnings are said again); else None."""
+        if self.last is None or self.last.get("fingerprint") != self.fingerprint:
+            return None
+        return BuildResult(self.out, 0, stamp_warnings(self.last), seconds, int(self.last["pages"]), {})
 
 
 def stamp_warnings(stamp: dict[str, Any]) -> tuple[Diagnostic, ...]:

@@ -269,9 +269,9 @@ def test_while_the_site_is_the_same_the_index_makes_only_what_pages_ask_for(
 
     class Links(pipeline._Links):
         def __init__(self, cache: Cache, jobs: int, keys: dict[str, str] | None = None,
-                     meanwhile: Callable[[], object] = lambda: None, before: Any = None) -> None:
+                     meanwhile: Callable[[], object] = lambda: None, last: Any = None) -> None:
             given.append(keys)
-            super().__init__(cache, jobs, keys, meanwhile, before)
+            super().__init__(cache, jobs, keys, meanwhile, last)
 
     monkeypatch.setattr(pipeline, "_Links", Links)
     monkeypatch.setattr(pipeline, "_quick", lambda *args: None)  # the full build, which would make them all
