@@ -169,7 +169,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         return dataclasses.replace(done, seconds=time.perf_counter() - started, stages=stages)
     inputs = pickle.dumps(stats)  # what the next build compares with (stats is used up)
 
-    found = _analyse(config, cache, jobs, progress, lap, stats)
+    found = _analyse(config, cache, jobs, progress, lap, stats, meanwhile=lambda: _prepare(config, cache))
     errors = [d for d in found.diagnostics if d.level == "error"]
     warnings = tuple(d for d in found.diagnostics if d.level != "error")
     if errors:
@@ -468,10 +468,11 @@ class _Stale(NamedTuple):
 
 
 def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], None],
-             lap: Callable[[str], None] = lambda stage: None, stats: Stats | None = None
-             ) -> _Analysis:
+             lap: Callable[[str], None] = lambda stage: None, stats: Stats | None = None,
+             meanwhile: Callable[[], object] = lambda: None) -> _Analysis:
     """Load, annotate and index, through the cache; diagnostics are collected, never raised.
-    ``stats``: what ``look`` found of the files, so that they are not asked again."""
+    ``stats``: what ``look`` found of the files, so that they are not asked again.
+    ``meanwhile``: work of the parent's to do while the workers read and annotate many articles."""
     diagnostics: list[Diagnostic] = []
     if cache.info("code") != _code():  # made by another version of site-builder: start afresh
         cache.clear()
@@ -505,7 +506,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
                    if (key := _key(salt, "", e.id, files.digests.get(e.doc.path) or repr(e.doc))) not in annotated]
         progress(f"reading and annotating {len(paths)} of {len(listed)} article files "
                  f"and {len(pending)} of {len(entities)} entities")
-        fresh = _read_articles(files, paths, salt, jobs, pending)
+        fresh = _read_articles(files, paths, salt, jobs, pending, meanwhile)
         articles = load_articles(config.content_dir, diagnostics, files.parse, listed)
     diagnostics += names.warnings
     lap("load")
@@ -813,16 +814,19 @@ def _key(salt: str, prefix: str, exclude: str | None, text: str) -> str:
 
 
 def _read_articles(files: _Files, paths: list[Path], salt: str, jobs: int,
-                   docs: Sequence[tuple[Document, str, str | None, str]] = ()) -> dict[str, _Annotation]:
+                   docs: Sequence[tuple[Document, str, str | None, str]] = (),
+                   meanwhile: Callable[[], object] = lambda: None) -> dict[str, _Annotation]:
     """Read and annotate new or changed article files in the workers, so that their text never
     crosses processes; ``files`` learns what they read. The same workers annotate ``docs``
-    (document, link prefix, entity excluded, key). Returns each annotation made, by key."""
+    (document, link prefix, entity excluded, key). Returns each annotation made, by key.
+    ``meanwhile`` is done while they work, when they have more tasks than there are workers."""
     _shared.update(paths=paths, docs=docs)
     tasks = [(False, *chunk) for chunk in _chunks(len(paths), 64)] + [(True, *chunk) for chunk in _chunks(len(docs), 64)]
     if tasks:
         _annotating()
     fresh: dict[str, _Annotation] = {}
-    for (annotated, start, stop), share in zip(tasks, _map(_read_or_annotate, tasks, jobs)):
+    shares = _map(_read_or_annotate, tasks, jobs, meanwhile if len(tasks) > jobs > 1 else lambda: None)
+    for (annotated, start, stop), share in zip(tasks, shares):
         if annotated:
             fresh.update(zip((key for *_, key in docs[start:stop]), share))
             continue
@@ -1237,6 +1241,18 @@ def _render(part: int) -> tuple[list[tuple[str, str, str, str, bool]], int]:
     finally:
         cache.close()
     return done, sum(staged.write(page) for page in _shared["files"][part::_shared["parts"]])
+
+
+def _prepare(config: Config, cache: Cache) -> None:
+    """What the parent does while the workers annotate many articles (else it waits): import
+    the ranking's numpy, and load the templates, compiled, for the workers that will render
+    (each compiled them, 0.1-0.14 s, when a build found none compiled)."""
+    importlib.import_module(".related", __package__)
+    env = make_environment(config, _compiled(cache))
+    for name in env.list_templates():
+        with contextlib.suppress(Exception):  # not a template, or a broken one: rendering will tell, if used
+            env.get_template(name)
+    _shared["env"] = env
 
 
 def _compiled(cache: Cache) -> Path | None:

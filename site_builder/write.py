@@ -136,7 +136,7 @@ def look(config: Config, out: Path) -> Inputs:
     return Inputs(config, out, fingerprint(config, stats), stats, read_stamp(out))
 
 
-def live_page(out: Path, relative: str) -> bytes | None:
+def live_page(out: Path | str, relative: str) -> bytes | None:
     """The bytes of a page of the site in ``out`` (None if it has none)."""
     try:
         with open(_safe_target(out, relative), "rb") as page:
@@ -202,6 +202,8 @@ class Staging:
 
     def __init__(self, folder: Path, live: Path | None = None, kept: frozenset[str] = frozenset()) -> None:
         self.folder, self.live, self.kept = folder, live, kept
+        self._root = str(folder)
+        """As text: a path is joined to it for every page (to a Path: a tenth of linking)."""
         """``kept``: the pages in ``folder`` already, each the live site's file (see ``staging``)."""
         self._made: set[str] = set()
         self.pruned: frozenset[str] | None = None
@@ -209,6 +211,15 @@ class Staging:
         self._count = 0
         self._spent = 0.0
         """Seconds spent creating the last files in the scratch folder (see ``_slow``)."""
+
+    @property
+    def live(self) -> Path | None:
+        """The live site, whose unchanged pages are linked (None: none is)."""
+        return None if self._live is None else Path(self._live)
+
+    @live.setter
+    def live(self, folder: Path | None) -> None:
+        self._live = None if folder is None else str(folder)
 
     def _new_file(self) -> BinaryIO:
         """A new file in a folder of this process's own, to be linked into place (``_place``).
@@ -241,7 +252,7 @@ class Staging:
         os.unlink(new.name)
 
     def _target(self, relative: str) -> str:
-        target = _safe_target(self.folder, relative)
+        target = _safe_target(self._root, relative)
         parent = os.path.dirname(target)
         if parent not in self._made:
             os.makedirs(parent, exist_ok=True)
@@ -252,10 +263,10 @@ class Staging:
         """Link the live site's copy of the page; False if there is none."""
         if relative in self.kept:
             return True
-        if self.live is None:
+        if self._live is None:
             return False
         try:
-            os.link(_safe_target(self.live, relative), self._target(relative), follow_symlinks=False)
+            os.link(_safe_target(self._live, relative), self._target(relative), follow_symlinks=False)
         except OSError:
             return False
         return True
@@ -266,20 +277,20 @@ class Staging:
             if not self.link(relative):
                 for made in paths[:done]:
                     if made not in self.kept:
-                        os.unlink(_safe_target(self.folder, made))
+                        os.unlink(_safe_target(self._root, made))
                 return False
         return True
 
     def live_copy(self, relative: str) -> bytes | None:
         """The live site's copy of a page (None if there is none, or no live site)."""
-        return None if self.live is None else live_page(self.live, relative)
+        return None if self._live is None else live_page(self._live, relative)
 
     def write(self, page: Page) -> bool:
         """Stage ``page``; False if the live site had it byte for byte (then it is linked)."""
         if self.live_copy(page.path) == page.content and self.link(page.path):
             return False
         if page.path in self.kept:  # the live site's file: replaced, never written through
-            os.unlink(_safe_target(self.folder, page.path))
+            os.unlink(_safe_target(self._root, page.path))
         target = self._target(page.path)
         with self._new_file() as new:
             new.write(page.content)
@@ -291,7 +302,7 @@ class Staging:
         and the folders that leaves empty."""
         gone = self.kept - staged
         for relative in gone:
-            os.unlink(_safe_target(self.folder, relative))
+            os.unlink(_safe_target(self._root, relative))
         _remove_empty_folders(self.folder, gone)
         self.pruned = gone
 
@@ -349,12 +360,19 @@ def _files(root: Path) -> dict[str, int]:
     return found
 
 
+KEEP_RATIO = 4
+"""A replaced site is started from while at least one of its files in KEEP_RATIO + 1 is the live site's."""
+
+
 def _keep(folder: Path, live: Path, background: bool) -> frozenset[str]:
     """Delete the files in ``folder`` (a site the live one replaced) that are not the live
-    site's; the pages left. When too few are left to be worth it, start from nothing."""
+    site's; the pages left. When too few are left to be worth it, start from nothing: a
+    file is deleted four times faster than one is linked (ext4), so that is when fewer than
+    one in five are left, not (as once) one in two, which after an edit to every other page
+    linked 14,000 pages again (a second at 10,000 articles) rather than delete 7,000."""
     mine, theirs = _files(folder), _files(live)
     kept = frozenset(p for p, inode in mine.items() if theirs.get(p) == inode and p != MARKER)
-    if len(kept) < len(mine) // 2:  # deleting most of it would cost more than linking anew
+    if len(kept) * KEEP_RATIO < len(mine) - len(kept):  # deleting the rest would cost more than linking anew
         _discard(_retire(folder, live), background)
         folder.mkdir()
         return frozenset()

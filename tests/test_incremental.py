@@ -680,6 +680,35 @@ def test_templates_compiled_by_one_build_are_not_compiled_again(tmp_path: Path,
     assert build(project, jobs=1).pages >= 3 and compiled.count("entity.html") == 2
 
 
+def test_a_build_annotating_many_articles_compiles_the_templates_once_before_rendering(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the workers annotate, the parent loads the templates compiled, and the workers
+    that render inherit them (each compiled them on a clean build: 0.1 s). A file in
+    templates/ that is not a template, or a broken one that no page uses, changes nothing."""
+    import jinja2
+
+    project = copy_example(tmp_path)
+    for n in range(150):
+        (project / "content" / "articles" / f"extra-{n:03d}.md").write_text(
+            f"---\ntitle: Extra {n}\n---\nPutin met Kim Jong Un ({n}).\n", encoding="utf-8")
+    (project / "templates").mkdir()
+    (project / "templates" / "notes.bin").write_bytes(b"\xff\xfe not text")
+    (project / "templates" / "unused.html").write_text("{% if %}", encoding="utf-8")
+    log = tmp_path / "compiled.log"
+    original = jinja2.Environment.compile
+
+    def compile(self: jinja2.Environment, source: Any, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        with open(log, "a", encoding="utf-8") as out:  # the workers' calls too
+            out.write(f"{os.getpid()} {name}\n")
+        return original(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", compile)
+    assert build(project, jobs=2).pages > 150
+    compiled = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    assert {pid for pid, _ in compiled} == {str(os.getpid())}
+    assert [name for _, name in compiled].count("article.html") == 1
+
+
 def test_the_entities_names_are_made_again_only_when_they_or_their_files_changed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = copy_example(tmp_path)
