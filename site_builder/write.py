@@ -202,9 +202,9 @@ class Staging:
 
     def __init__(self, folder: Path, live: Path | None = None, kept: frozenset[str] = frozenset()) -> None:
         self.folder, self.live, self.kept = folder, live, kept
-        self._root = str(folder)
-        """As text: a path is joined to it for every page (to a Path: a tenth of linking)."""
         """``kept``: the pages in ``folder`` already, each the live site's file (see ``staging``)."""
+        self._root = str(folder)
+        """``folder`` as text: a path is joined to it for every page (to a Path: a tenth of linking)."""
         self._made: set[str] = set()
         self.pruned: frozenset[str] | None = None
         self._scratch: tuple[int, str] | None = None
