@@ -183,14 +183,23 @@ def measure_rebuilds(project: Path, command: list[str], out: Path, runs: int) ->
         ("one entity's body", lambda i: append(entities[len(entities) // 10], f"\nEdit {i}.\n")),
         ("one entity's description (rank 10%)", lambda i: describe(entities[len(entities) // 10], f"Edit {i}.")),
         ("one entity's description (top entity)", lambda i: describe(entities[0], f"Edit {i}.")),
+        # the newest article: weights, related articles, neighbours and lists change; removed after
+        ("a new article naming the top 3 entities", lambda i: (added / f"zz-new-{i}.md").write_text(
+            f"---\ntitle: New {i}\ndate: 2099-01-0{i % 9 + 1}\n---\n\nIn edit {i}, "
+            f"{', '.join(entity_name(e) for e in entities[:3])} met.\n", encoding="utf-8")),
     ]
+    added = project / "content" / "articles"
     results = []
-    for name, change in edits:
-        times = []
-        for i in range(runs):
-            change(i)
-            times.append(measure(Tool("site-builder", command, out, [], [])))
-        results.append((name, times))
+    try:
+        for name, change in edits:
+            times = []
+            for i in range(runs):
+                change(i)
+                times.append(measure(Tool("site-builder", command, out, [], [])))
+            results.append((name, times))
+    finally:
+        for path in added.glob("zz-new-*.md"):
+            path.unlink()
     return results
 
 

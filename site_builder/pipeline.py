@@ -62,6 +62,7 @@ from .names import NameTable
 from .render import (
     ARTICLE,
     PagePlan,
+    describing,
     make_environment,
     pages_about,
     plan_site,
@@ -179,17 +180,19 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     base = _digest(_code(), repr(config), *_templates(config))
     site = _digest(base, found.site)
     entity_cards = {e.id: found.cards[id(e)] for e in entities}
+    briefs = {e.id: _brief(e) for e in entities}
     last_built, last_pages = _load(cache, "built"), _load(cache, "pages")
+    described = last_built["described"] if last_built.get("base") == base else describing(config)
     live = last is not None and not force and last_built.get("build") == last.get("build")
     stamp["warnings"] = [[str(d.path), d.line, d.message] for d in warnings]
     stale: _Stale | None = None  # None: any page's data can have changed
     if live and (last_built.get("site") == site or (found.moved is not None and last_built.get("base") == base)):
         moved = found.moved or _Moved(set(), set(), set())
-        stale = _Stale({i for i, card in entity_cards.items() if last_built["entities"].get(i) != card} | moved.reach,
-                       pages_about(index, config, moved.articles, moved.entities))
+        stale = _Stale({i for i, card in briefs.items() if last_built["briefs"].get(i) != card},
+                       {i for i, card in entity_cards.items() if last_built["entities"].get(i) != card},
+                       pages_about(index, config, moved.articles, moved.entities, moved.reach))
     few = stale is not None and found.read + len(stale.paths) + sum(
-        not stale.shown.isdisjoint(shown.split()) for *_, shown in (last_pages.values() if stale.shown else ())
-    ) < FEW_PAGES
+        not _fresh(stale, shown) for *_, shown in (last_pages.values() if stale.described else ())) < FEW_PAGES
     render_jobs = 1 if few else jobs  # a few pages to render: starting workers would cost more
 
     def made() -> None:  # many pages' data to make: the index's lazy parts are made once, for all workers
@@ -204,7 +207,8 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         ready()
         plans, static = plan_site(index, config), static_files(config)
         parts = render_jobs * RENDER_SHARES if render_jobs > 1 else 1
-        _shared.update(config=config, plans=plans, parts=parts, base=base, cards=found.cards,
+        _shared.update(config=config, plans=plans, parts=parts, base=base, cards=found.cards, described=described,
+                       briefs={id(e): briefs[e.id] for e in entities},
                        old=last_pages if live else {}, stale=stale, html=found.html, staged=staged,
                        bodies={**{("articles", a.slug): k for a, k in zip(articles, keys)},
                                **{("entities", e.id): k for e, k in zip(entities, keys[len(articles):])}},
@@ -220,6 +224,7 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     # build digest tells that they go with the site, and without it they are not used).
     _store(cache, "pages", {path: (key, context, shown) for path, key, context, shown, _ in page_keys}, last_pages)
     _store(cache, "built", {"build": stamp["build"], "site": site, "base": base, "entities": entity_cards,
+                            "briefs": briefs, "described": described,
                             "links": found.links, "frame": found.frame, "texts": found.texts,
                             "search": search.built, "salt": found.salt, "names": found.names,
                             "static": [page.path for page in static]}, last_built)
@@ -462,7 +467,10 @@ class _Stale(NamedTuple):
     """The pages whose data can differ from the last build's (that of the others is not made again)."""
 
     shown: set[str]
-    """Entities whose card or reach changed: every page showing one."""
+    """Entities whose card changed but for their description: every page showing one (how many
+    articles mention an entity shows only on the pages ``pages_about`` adds for it)."""
+    described: set[str]
+    """Entities whose card changed: every page that can show their description."""
     paths: set[str]
     """Pages that show what changed in the index about some articles or entities (``pages_about``)."""
 
@@ -961,16 +969,25 @@ def _values(obj: Any) -> bytes:
 
 
 class _KeyPickler(pickle.Pickler):
-    """Pickles a page's data with each article and entity replaced by its card.
+    """Pickles a page's data with each article and entity replaced by its card, or by its
+    brief card (without its description) where the page's template cannot show that
+    (``full``, see ``render.shown_descriptions``).
     Appearances and related articles, the most numerous, become plain tuples (a
-    shortcut: pickled the ordinary way they would give the same keys, more slowly)."""
+    shortcut: pickled the ordinary way they would give the same keys, more slowly).
+    A related article's score is left out: no page shows it, and a new article changes
+    every score (the weights depend on how many articles there are), which would make
+    every article page again, to the same bytes (10,000 at 10,000 articles)."""
 
-    def __init__(self, buffer: io.BytesIO, cards: dict[int, str]) -> None:
+    def __init__(self, buffer: io.BytesIO, cards: dict[int, str], briefs: dict[int, str]) -> None:
         super().__init__(buffer, protocol=5)
         self.fast = True  # no memo: the bytes depend on the values only, not on which objects are shared
-        self.cards = dict(cards)
+        self.cards, self.briefs = dict(cards), dict(briefs)
+        self.full: set[int] | None = None
+        """id() of the entities keyed with their descriptions (None: all)."""
         self.shown: set[str] = set()
-        """Ids of the entities pickled since this was last emptied."""
+        """Ids of the entities pickled since this was last emptied, with their descriptions."""
+        self.brief: set[str] = set()
+        """Ids of the entities pickled since this was last emptied, without."""
 
     def card(self, obj: Article | Entity) -> str:
         card = self.cards.get(id(obj))
@@ -981,33 +998,62 @@ class _KeyPickler(pickle.Pickler):
     def persistent_id(self, obj: Any) -> Any:
         kind = type(obj)
         if kind is Entity:
-            self.shown.add(obj.id)
-            return self.card(obj)
+            if self.full is None or id(obj) in self.full:
+                self.shown.add(obj.id)
+                return self.card(obj)
+            self.brief.add(obj.id)
+            card = self.briefs.get(id(obj))
+            if card is None:
+                card = self.briefs[id(obj)] = _brief(obj)
+            return card
         if kind is Article:
             return self.card(obj)
         if kind is Appearance:
             return (self.card(obj.article), obj.count, obj.sentence)
         if kind is Related:
-            return (self.card(obj.article), obj.score, obj.shared)
+            return (self.card(obj.article), obj.shared)
         return None
+
+
+def _brief(entity: Entity) -> str:
+    """An entity's card without its description (see ``_KeyPickler``)."""
+    return _card(dataclasses.replace(entity, description=""))
+
+
+def _fresh(stale: _Stale, shown: str) -> bool:
+    """Whether a page that showed these entities (``PageKeys.context``'s second part) shows
+    nothing that changed of them."""
+    if not stale.shown and not stale.described:
+        return True
+    full, _, brief = shown.partition("|")
+    ids = full.split()
+    return stale.shown.isdisjoint(ids) and stale.described.isdisjoint(ids) and stale.shown.isdisjoint(brief.split())
 
 
 class PageKeys:
     """Page keys: a digest of everything a page is rendered from, in two parts:
     its data (``context``) and the body it shows (``key``)."""
 
-    def __init__(self, base: str, cards: dict[int, str] | None = None) -> None:
+    def __init__(self, base: str, cards: dict[int, str] | None = None, briefs: dict[int, str] | None = None,
+                 described: Mapping[str, frozenset[str] | None] | None = None) -> None:
         self.base = base
         self.buffer = io.BytesIO()
-        self.pickler = _KeyPickler(self.buffer, cards or {})
+        self.pickler = _KeyPickler(self.buffer, cards or {}, briefs or {})
+        self.described = described or {}
+        """Template -> whose descriptions it shows (``render.describing``); a template not in it: any."""
 
     def context(self, plan: PagePlan, data: dict[str, Any]) -> tuple[str, str]:
-        """The digest of a page's data (``plan.data()``), and the ids of the entities it shows."""
+        """The digest of a page's data (``plan.data()``), and the ids of the entities it shows:
+        those whose descriptions it can show, '|', the others."""
         self.buffer.seek(0)
         self.buffer.truncate()
         self.pickler.shown.clear()
+        self.pickler.brief.clear()
+        names = self.described.get(plan.template)
+        self.pickler.full = None if names is None else {id(data[n]) for n in names if n in data}
         self.pickler.dump((plan.path, plan.template, data))
-        return _digest(self.buffer.getvalue()), " ".join(sorted(self.pickler.shown))
+        return (_digest(self.buffer.getvalue()),
+                f"{' '.join(sorted(self.pickler.shown))}|{' '.join(sorted(self.pickler.brief - self.pickler.shown))}")
 
     def key(self, context: str, body: str) -> str:
         return _digest(self.base, body, context)
@@ -1206,7 +1252,7 @@ def _render(part: int) -> tuple[list[tuple[str, str, str, str, bool]], int]:
     The data of a page that is not ``stale`` is the last build's: its digest is not made again."""
     plans: list[PagePlan] = _shared["plans"][part::_shared["parts"]]
     old, bodies, staged = _shared["old"], _shared["bodies"], _shared["staged"]
-    page_key = PageKeys(_shared["base"], _shared["cards"])
+    page_key = PageKeys(_shared["base"], _shared["cards"], _shared["briefs"], _shared["described"])
     stale: _Stale | None = _shared["stale"]
     cache = Cache(_shared["cache"])  # a connection of this process's own, opened if needed
     env = _shared.get("env") or _shared.setdefault("env", make_environment(_shared["config"], _compiled(cache)))
@@ -1218,8 +1264,7 @@ def _render(part: int) -> tuple[list[tuple[str, str, str, str, bool]], int]:
                 body = bodies[plan.body] if plan.body else ""
                 last = old.get(plan.path)
                 data = None
-                if stale is not None and last is not None and plan.path not in stale.paths and (
-                        not stale.shown or stale.shown.isdisjoint(last[2].split())):
+                if stale is not None and last is not None and plan.path not in stale.paths and _fresh(stale, last[2]):
                     context, shown = last[1], last[2]
                 else:
                     data = plan.data()

@@ -32,6 +32,8 @@ TYPE_LABELS = {"person": "People", "place": "Places", "organization": "Organizat
                "event": "Events", "work": "Works", "thing": "Other"}
 ARTICLE = "article.html"
 """The template of an article's page."""
+CARDS = "entities/cards.js"
+"""Every entity's preview card (see ``entity_cards``)."""
 HOME_LIMIT = 20
 FEED_LIMIT = 50
 UNDATED = "Undated"
@@ -93,7 +95,7 @@ def make_environment(config: Config, compiled: Path | None = None) -> jinja2.Env
     env.globals["month_names"] = MONTHS
     env.globals["article_ld"] = article_ld
     env.globals["timeline"] = timeline
-    env.globals["preview_cards"] = preview_cards
+    env.globals["entity_cards"] = entity_cards
     env.globals["entity_ld"] = entity_ld
     env.globals["type_labels"] = TYPE_LABELS
     return env
@@ -205,19 +207,15 @@ def _feed_entry_head(slug: str, title: str, date: dt.date | None, author: str, b
             f"    <author><name>{_text(author)}</name></author>\n")
 
 
-def preview_cards(groups: list[tuple[str, list[tuple[Entity, int]]]], reach: Mapping[str, int]) -> Markup:
-    """The data of the preview card of each entity on an article page, as JSON for its script
-    (in the page: nothing is fetched, so previews work from file://)."""
-    shown = {e.id: e for _, entries in groups for e, _ in entries}
-    members = ", ".join(_preview_card(e.id, e.name, e.type, e.description, reach.get(e.id, 0)) for e in shown.values())
-    return Markup("{" + members + "}")
-
-
-@functools.lru_cache(maxsize=16384)
-def _preview_card(id: str, name: str, type: str, description: str, articles: int) -> str:
-    """One entity's member of the preview cards' JSON object, made once, not once per page
-    that mentions the entity (``json.dumps`` of the whole object would give the same text)."""
-    return _safe_json({id: {"name": name, "type": type, "description": description, "articles": articles}})[1:-1]
+def entity_cards(entities: Iterable[Entity], reach: Mapping[str, int]) -> Markup:
+    """The data of every entity's preview card (name, type, description, how many articles
+    mention it), as a JSON object by id, for ``entities/cards.js``. One file, fetched by the
+    first page that shows a card (a script, which file:// allows), not a copy in each page:
+    a new article or a new description then changes that file, not every page that shows
+    one of its entities (9,563 pages for a new article naming three common entities at
+    10,000 articles)."""
+    return Markup("{" + ",\n".join(_safe_json({e.id: {"name": e.name, "type": e.type, "description": e.description,
+                                                    "articles": reach.get(e.id, 0)}})[1:-1] for e in entities) + "}")
 
 
 def _safe_json(data: Any) -> Markup:
@@ -295,8 +293,7 @@ def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
             "newer": articles[i - 1] if i > 0 else None,
             "older": articles[i + 1] if i + 1 < len(articles) else None,
             "tag_slugs": {tag: tag_slug(tag) for tag in article.tags},
-            "credited": {role: ents[e] for role, e in index.bylines.get(article.slug, {}).items()},
-            "reach": {e.id: index.reach.get(e.id, 0) for e, _ in mentioned}}
+            "credited": {role: ents[e] for role, e in index.bylines.get(article.slug, {}).items()}}
 
     def entity_data(entity: Entity) -> dict[str, Any]:
         return {"entity": entity, "appearances": index.appearances.get(entity.id, ()),
@@ -325,6 +322,8 @@ def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
     alphabetical = sorted(ents.values(), key=lambda e: (e.name.casefold(), e.id))
     plans.append(PagePlan("entities/index.html", "entities_index.html",
                           _given({"groups": group_by_type([(e, counts.get(e.id, 0)) for e in alphabetical])})))
+    plans.append(PagePlan(CARDS, "entity_cards.js", _given({
+        "entities": alphabetical, "reach": {e.id: counts.get(e.id, 0) for e in alphabetical}})))
     for entity in alphabetical:
         plans.append(PagePlan(f"entities/{entity.id}.html", "entity.html", functools.partial(entity_data, entity),
                               ("entities", entity.id)))
@@ -340,13 +339,16 @@ def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
     return plans
 
 
-def pages_about(index: SiteIndex, config: Config, articles: Collection[str], entities: Collection[str]) -> set[str]:
+def pages_about(index: SiteIndex, config: Config, articles: Collection[str], entities: Collection[str],
+                reach: Collection[str] = ()) -> set[str]:
     """The pages of ``plan_site`` whose data shows what the index says of these articles (what
     they mention, how often; their related articles) or of these entities (the articles that
-    mention them; the entities they appear with): their own pages and feeds, and the home
-    page if it lists one of the articles. Any other page shows of them only their cards,
-    and the reach of entities."""
+    mention them; the entities they appear with), or how many articles mention the entities
+    in ``reach``: their own pages and feeds, the home page if it lists one of the articles,
+    and the entities' list and cards. Any other page shows of them only their cards."""
     paths = {f"articles/{slug}.html" for slug in articles} | {f"entities/{e}.html" for e in entities}
+    if reach:
+        paths.update(("entities/index.html", CARDS))
     if config.base_url:
         paths.update(f"entities/{e}.xml" for e in entities)
     if any(a.slug in articles for a in index.articles[:HOME_LIMIT]):
@@ -486,24 +488,10 @@ def shows_body_once(env: jinja2.Environment, name: str) -> bool:
     the syntax trees of the template, those it extends and those they include or import;
     whatever use of ``body`` this cannot prove so (a filter, a loop, a condition, a macro,
     a block overridden or called twice) says no."""
-    try:
-        chain = [_parse(env, name)]  # the template, the one it extends, and so on up
-        while extends := [n for n in chain[-1].body if isinstance(n, nodes.Extends)]:
-            parent = _constant(extends[0].template)
-            if len(extends) > 1 or parent is None or len(chain) > 32:
-                return False
-            chain.append(_parse(env, parent))
-        trees = [*chain]
-        for place, tree in enumerate(trees):  # the list grows: what they include, import or extend
-            for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
-                target = _constant(getattr(node, "template", None))
-                if target is None or len(trees) > 64 or (
-                        isinstance(node, nodes.Extends) and all(node is not n for n in tree.body)):
-                    return False
-                if place >= len(chain) or not isinstance(node, nodes.Extends):
-                    trees.append(_parse(env, target))
-    except jinja2.TemplateError:
+    found = _trees(env, name)
+    if found is None:
         return False
+    chain, trees = found
     uses = [(place, path) for place, tree in enumerate(trees) for path in _paths(tree, nodes.Name)
             if getattr(path[-1], "name", None) in ("body", "self", "super")]
     if any(not all(isinstance(n, (nodes.Template, nodes.Block)) for n in path[:-1])
@@ -524,6 +512,75 @@ def shows_body_once(env: jinja2.Environment, name: str) -> bool:
     if place < len(chain) - 1:  # in a template that extends another: only its blocks are output
         return bool(blocks) and any(isinstance(n, nodes.Block) and n.name == blocks[0] for n in chain[-1].body)
     return True
+
+
+def _trees(env: jinja2.Environment, name: str) -> tuple[list[nodes.Template], list[nodes.Template]] | None:
+    """The syntax trees of the template ``name`` and those it extends, in order up, and of all
+    those and of every template they include or import; None when a name is not a constant
+    or a template cannot be read."""
+    try:
+        chain = [_parse(env, name)]  # the template, the one it extends, and so on up
+        while extends := [n for n in chain[-1].body if isinstance(n, nodes.Extends)]:
+            parent = _constant(extends[0].template)
+            if len(extends) > 1 or parent is None or len(chain) > 32:
+                return None
+            chain.append(_parse(env, parent))
+        trees = [*chain]
+        for place, tree in enumerate(trees):  # the list grows: what they include, import or extend
+            for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+                target = _constant(getattr(node, "template", None))
+                if target is None or len(trees) > 64 or (
+                        isinstance(node, nodes.Extends) and all(node is not n for n in tree.body)):
+                    return None
+                if place >= len(chain) or not isinstance(node, nodes.Extends):
+                    trees.append(_parse(env, target))
+    except (jinja2.TemplateError, UnicodeError, OSError):  # not a template: rendering will tell, if a page uses it
+        return None
+    return chain, trees
+
+
+def shown_descriptions(env: jinja2.Environment, name: str) -> frozenset[str] | None:
+    """Whose descriptions the template ``name`` (with those it extends, includes and imports)
+    can show: the names of the variables of its data that it reads ``.description`` of, or
+    passes to ``entity_ld`` (an entity's page: ``entity``); none for a template that never names
+    ``description`` (but as ``site.description``); None (any entity's) when it names it
+    otherwise (a loop's variable, an item, a string), calls ``entity_cards``, assigns one of
+    those variables, or cannot be read. The pages of a template are keyed on the other
+    entities without their descriptions, so that a new description makes again only the pages
+    that show it (an article page shows its entities' names, not their descriptions)."""
+    found = _trees(env, name)
+    if found is None:
+        return None
+    names: set[str] = set()
+    for tree in found[1]:
+        calls = [call for call in tree.find_all(nodes.Call)
+                 if isinstance(call.node, nodes.Name) and call.node.name == "entity_ld"]
+        if any(not call.args or not isinstance(call.args[0], nodes.Name) for call in calls) or len(calls) != sum(
+                1 for n in tree.find_all(nodes.Name) if n.name == "entity_ld"):
+            return None  # entity_ld named otherwise than called on a variable: of whom, cannot tell
+        names.update(call.args[0].name for call in calls)  # type: ignore[attr-defined]
+        for node in tree.find_all((nodes.Getattr, nodes.Const, nodes.Name)):
+            if isinstance(node, nodes.Getattr) and node.attr == "description":
+                if not isinstance(node.node, nodes.Name):
+                    return None
+                if node.node.name != "site":
+                    names.add(node.node.name)
+            elif (isinstance(node, nodes.Const) and node.value == "description") or (
+                    isinstance(node, nodes.Name) and node.name == "entity_cards"):
+                return None
+        stored = {n.name for n in tree.find_all(nodes.Name) if n.ctx != "load"}
+        if names & (stored | {arg.name for macro in tree.find_all(nodes.Macro) for arg in macro.args}):
+            return None  # a variable of the template's own, not of the page's data
+    return frozenset(names)
+
+
+def describing(config: Config) -> dict[str, frozenset[str] | None]:
+    """``shown_descriptions`` of every template of the site."""
+    env = make_environment(config)
+    found: dict[str, frozenset[str] | None] = {}
+    for name in env.list_templates():
+        found[name] = shown_descriptions(env, name)
+    return found
 
 
 def _parse(env: jinja2.Environment, name: str) -> nodes.Template:

@@ -52,7 +52,8 @@ EDITS: dict[str, tuple[Callable[[Path], None], set[str] | None]] = {
     "entity body": (lambda p: append(p / "content/entities/moscow.md", "\nMore about the city.\n"),
                     {"entities/moscow.html"}),
     "entity description": (lambda p: edit(p / "content/entities/moscow.md", "description: ", "description: Big. "),
-                           {"entities/moscow.html", "entities/index.html", ARTICLE}),  # its preview card
+                           {"entities/moscow.html", "entities/index.html", "entities/cards.js"}),  # not the
+    # article's page: its preview cards are in entities/cards.js
     "article text": (lambda p: append(p / "content/articles/russia-north-korea-pact.md", "\nThe talks went on.\n"),
                      {ARTICLE}),
     "quoted sentence": (lambda p: edit(p / "content/articles/russia-north-korea-pact.md", "pact", "treaty"), None),
@@ -155,6 +156,55 @@ def test_a_damaged_cache_is_detected_and_rebuilt(tmp_path: Path, damage: str) ->
     assert not any("cache" in w.message for w in again.warnings)
 
 
+def built_and_watched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[str]]:
+    """The example with a second article, built; and the list of the pages rendered from then on."""
+    project = copy_example(tmp_path)
+    second_article(project)
+    build(project, jobs=1)
+    rendered: list[str] = []
+    original = pipeline.render_page
+    monkeypatch.setattr(pipeline, "render_page", lambda env, config, plan, *args, **kwargs:
+                        rendered.append(plan.path) or original(env, config, plan, *args, **kwargs))
+    return project, rendered
+
+
+def test_a_new_article_sharing_nothing_with_an_article_leaves_its_page_unrendered(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new article changes the weight of every entity, so every related article's score: no
+    page shows scores, so a page whose related articles are the same is not made again."""
+    project, rendered = built_and_watched(tmp_path, monkeypatch)
+    (project / "content" / "articles" / "third.md").write_text(
+        "---\ntitle: Third\ndate: 2024-08-01\n---\nNothing anyone knows.\n", encoding="utf-8")
+    build(project, jobs=1)
+    assert "articles/third.html" in rendered and "articles/second.html" in rendered  # its newer neighbour
+    assert ARTICLE not in rendered
+
+
+def test_a_new_description_renders_only_the_pages_that_can_show_it(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The article page shows Moscow's name, not its description: it is not made again. With an
+    article template of the project's own that shows its entities' descriptions, it is."""
+    project, rendered = built_and_watched(tmp_path, monkeypatch)
+    moscow = project / "content/entities/moscow.md"
+    edit(moscow, "description: ", "description: Big. ")
+    build(project, jobs=1)
+    assert sorted(rendered) == ["entities/cards.js", "entities/index.html", "entities/moscow.html"]
+
+    (project / "templates").mkdir()
+    (project / "templates/article.html").write_text(
+        (ROOT / "themes/default/templates/article.html").read_text(encoding="utf-8").replace(
+            "{% endblock %}\n{% block main %}",
+            "{% endblock %}\n{% block main %}{% for _, items in groups %}{% for e, n in items %}"
+            "<p class=\"about\">{{ e.description }}</p>{% endfor %}{% endfor %}", 1), encoding="utf-8")
+    build(project, jobs=1)
+    rendered.clear()
+    edit(moscow, "description: Big. ", "description: Huge. ")
+    out = build(project, jobs=1).out
+    assert ARTICLE in rendered and "Huge." in (out / ARTICLE).read_text(encoding="utf-8")
+    clean = build(project, tmp_path / "clean", jobs=1, cache=False).out
+    assert (out / ARTICLE).read_bytes() == (clean / ARTICLE).read_bytes()
+
+
 def test_the_cache_keeps_only_current_entries(tmp_path: Path) -> None:
     project = copy_example(tmp_path)
     path = project / "content/articles/russia-north-korea-pact.md"
@@ -174,7 +224,7 @@ def test_the_cache_keeps_only_current_entries(tmp_path: Path) -> None:
         store.close()
     assert len(files) == documents
     assert set(pages) == {p.relative_to(project / "public").as_posix()
-                                   for p in (project / "public").rglob("*.html")}
+                          for p in (project / "public").rglob("*.html")} | {"entities/cards.js"}
     for kept in (project / CACHE, project / ".public.prev"):  # neither is for git
         assert "*" in (kept / ".gitignore").read_text(encoding="utf-8").split("\n")
 
@@ -224,8 +274,8 @@ def test_a_cache_in_another_format_is_replaced_without_a_word(tmp_path: Path) ->
 def test_page_data_is_digested_again_only_when_it_can_have_changed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, digested: str) -> None:
     """An edit to a body alone leaves every page's data as it was: the last build's digests
-    of it are used. An entity's description changes only the data of the pages showing
-    the entity. An edit to what articles mention: the data of the pages about them and
+    of it are used. An entity's description changes only the data of the pages that can show
+    it (not of an article page naming the entity). An edit to what articles mention: the data of the pages about them and
     about the entities whose appearances changed, never the lists of articles. Any other
     change to what the index is made from: every page's."""
     project = copy_example(tmp_path)
@@ -242,7 +292,7 @@ def test_page_data_is_digested_again_only_when_it_can_have_changed(
         kept = _load(store, "pages")
     finally:
         store.close()
-    showing = {path for path, (_, _, shown) in kept.items() if "moscow" in shown.split()}
+    showing = {path for path, (_, _, shown) in kept.items() if "moscow" in shown.partition("|")[0].split()}
     if digested == "about":
         changed = {path for path in after if after[path] != before.get(path) and not path.startswith("search/")}
         assert changed and changed <= set(calls)
@@ -252,7 +302,8 @@ def test_page_data_is_digested_again_only_when_it_can_have_changed(
     expected = {"none": set(), "all": set(kept), "showing": showing}[digested]
     assert sorted(calls) == sorted(expected)
     if digested == "showing":
-        assert {"entities/moscow.html", "entities/index.html", ARTICLE} <= showing < set(kept)
+        assert {"entities/moscow.html", "entities/index.html", "entities/cards.js"} <= showing < set(kept)
+        assert ARTICLE not in showing and "moscow" in kept[ARTICLE][2].partition("|")[2].split()  # by name only
 
 
 def test_while_the_site_is_the_same_the_index_makes_only_what_pages_ask_for(

@@ -288,8 +288,8 @@ def test_progress_hears_each_stage(tmp_path: Path) -> None:
     heard: list[str] = []
     result = build(copy_example(tmp_path), progress=heard.append)
     documents = 1 + len(list((ROOT / "content" / "entities").glob("*.md")))
-    # home, articles, entities; 2024 and June 2024; the tag index and the article's three tags
-    pages = documents + 3 + 2 + 1 + 3
+    # home, articles, entities and their cards; 2024 and June 2024; the tag index and the article's three tags
+    pages = documents + 4 + 2 + 1 + 3
     # the article is read and annotated in one pass, by a worker; the entities are annotated by the same workers
     assert heard == ["loading content",
                      f"reading and annotating 1 of 1 article files and {documents - 1} of {documents - 1} entities",

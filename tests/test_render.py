@@ -18,7 +18,15 @@ from markupsafe import Markup, escape
 from site_builder.config import load_config
 from site_builder.pipeline import build
 from site_builder.render import ARTICLE as ARTICLE_TEMPLATE
-from site_builder.render import SCHEMA_TYPES, _text, make_environment, shows_body_once, tag_slug
+from site_builder.render import (
+    SCHEMA_TYPES,
+    _text,
+    describing,
+    make_environment,
+    shown_descriptions,
+    shows_body_once,
+    tag_slug,
+)
 
 from .conftest import ROOT
 from .test_pipeline import ARTICLE, copy_example
@@ -161,6 +169,29 @@ def test_structured_data_is_safe_inside_its_script(tmp_path: Path) -> None:
     html = (out / ARTICLE).read_text(encoding="utf-8")
     assert "<script>alert(1)" not in html
     assert json_ld(out, ARTICLE)["description"].startswith("</script><script>alert(1)</script> At")
+
+
+def test_every_entitys_preview_card_is_in_one_script_that_pages_point_to(tmp_path: Path) -> None:
+    """entities/cards.js holds each entity's name, type, description and article count (a
+    description that would close the script is escaped); article and entity pages name it and
+    hold no card of their own, so a count or description that changes leaves them as they are."""
+    project = copy_example(tmp_path)
+    moscow = project / "content" / "entities" / "moscow.md"
+    moscow.write_text(moscow.read_text(encoding="utf-8").replace(
+        'description: "', 'description: "</script><script>alert(1)</script> '), encoding="utf-8")
+    out = build(project).out
+    script = (out / "entities" / "cards.js").read_text(encoding="utf-8")
+    assert script.startswith("siteCards(") and script.endswith(");\n") and "</script>" not in script
+    cards = json.loads(script.removeprefix("siteCards(").removesuffix(");\n"))
+    entities = {p.stem for p in (project / "content" / "entities").glob("*.md")}
+    assert cards.keys() == entities
+    assert cards["vladimir-putin"]["name"] == "Vladimir Putin" and cards["vladimir-putin"]["type"] == "person"
+    assert cards["vladimir-putin"]["description"].startswith("President") and cards["vladimir-putin"]["articles"] == 1
+    assert cards["moscow"]["description"].startswith("</script><script>alert(1)</script>")
+    for page in (ARTICLE, "entities/vladimir-putin.html"):
+        holder = soup(out, page).select_one("[data-entity-cards]")
+        assert holder is not None and holder["data-entity-cards"] == "../entities/cards.js"
+    assert "a fifth presidential term" not in (out / ARTICLE).read_text(encoding="utf-8")  # Putin's description
 
 
 def test_tag_pages_and_index(relocatable: Path) -> None:
@@ -338,3 +369,37 @@ def test_templates_see_the_environments_globals_under_their_own(tmp_path: Path) 
     overlaid = env.get_template("t.html", globals={"extra": "mine", "type_labels": {"person": "P", "place": "Q"}})
     assert overlaid.render() == f"{TYPE_LABELS['person']} Q mine"  # the macro keeps its own template's
     assert env.globals["type_labels"] is TYPE_LABELS  # the environment's own are left as they were
+
+
+DESCRIPTIONS: dict[str, tuple[dict[str, str], frozenset[str] | None]] = {
+    # case -> (templates, whose descriptions "t" can show: the variables named; None: anyone's)
+    "names and types": ({"t": "{{ e.name }} {{ e.type }} {{ site.description }}"}, frozenset()),
+    "a variable's": ({"t": "{{ entity.description }}{{ entity_ld(entity, site) }}"}, frozenset({"entity"})),
+    "in what it extends": ({"t": '{% extends "b" %}', "b": "{{ other.description }}"}, frozenset({"other"})),
+    "in an import": ({"t": '{% from "m" import f %}{{ f() }}', "m": "{% macro f() %}{{ e.description }}{% endmacro %}"},
+                     frozenset({"e"})),
+    "a loop's": ({"t": "{% for e in es %}{{ e.description }}{% endfor %}"}, None),
+    "a macro's argument": ({"t": "{% macro f(e) %}{{ e.description }}{% endmacro %}{{ f(x) }}"}, None),
+    "set": ({"t": "{% set e = es[0] %}{{ e.description }}"}, None),
+    "an item's": ({"t": "{{ es[0].description }}"}, None),
+    "by name": ({"t": '{{ e["description"] }}'}, None),
+    "by attr": ({"t": '{{ e|attr("description") }}'}, None),
+    "by map": ({"t": '{{ es|map(attribute="description")|join }}'}, None),
+    "entity_ld of an item": ({"t": "{{ entity_ld(es[0], site) }}"}, None),
+    "entity_ld passed on": ({"t": "{{ (entity_ld,)[0](e, site) }}"}, None),
+    "all cards": ({"t": "{{ entity_cards(es, {}) }}"}, None),
+    "not a template": ({"t": "{% if %}"}, None),
+}
+
+
+@pytest.mark.parametrize("case", DESCRIPTIONS)
+def test_which_entities_descriptions_a_template_can_show(case: str) -> None:
+    templates, expected = DESCRIPTIONS[case]
+    assert shown_descriptions(environment(templates), "t") == expected
+
+
+def test_of_the_default_templates_only_the_entities_own_pages_list_and_cards_show_descriptions() -> None:
+    found = describing(load_config(ROOT))
+    assert found["article.html"] == found["index.html"] == found["base.html"] == frozenset()
+    assert found["entity.html"] == found["entity_feed.xml"] == frozenset({"entity"})
+    assert found["entities_index.html"] is None and found["entity_cards.js"] is None

@@ -156,6 +156,7 @@ try {
     const paragraph = tab.locator(".article-body p").first();
     const before = await paragraph.boundingBox();
     await link.hover();
+    await card.waitFor({ state: "visible", timeout: 3000 }).catch(() => {});  // the cards' script loads first
     report.preview.hover = { visible: await card.isVisible(), text: await card.innerText(),
                              describedBy: await link.getAttribute("aria-describedby") };
     report.preview.textMoved = JSON.stringify(before) !== JSON.stringify(await paragraph.boundingBox());
@@ -166,6 +167,7 @@ try {
     await tab.waitForTimeout(400);
     report.preview.afterLeaving = await card.isVisible();
     await link.focus();
+    await card.waitFor({ state: "visible", timeout: 3000 }).catch(() => {});
     report.preview.focus = await card.isVisible();
     await tab.keyboard.press("Escape");
     report.preview.afterEscape = await card.isVisible();
@@ -176,6 +178,7 @@ try {
     await phone.goto(url(article));
     const tapped = phone.locator(".article-body a.entity").first();
     await tapped.tap();
+    await phone.locator("#entity-card").waitFor({ state: "visible", timeout: 3000 }).catch(() => {});
     report.preview.firstTap = { visible: await phone.locator("#entity-card").isVisible(),
                                 stayed: phone.url() === url(article) };
     await tapped.tap();

@@ -35,17 +35,41 @@
 })();
 
 /* Entity previews: hovering or focusing an entity link shows a small card (name, type,
-   description, how many articles mention it, a link to its page). The data is in the page
-   (#entity-cards): nothing is fetched. Escape closes the card; on a touch screen the first
-   tap shows it and the second follows the link. The card sits below the link, over nothing
-   but the lines after it, and never moves the text. */
+   description, how many articles mention it, a link to its page). The cards of all the
+   entities are one script, entities/cards.js (the page names it in data-entity-cards),
+   added to the page the first time the reader points at or focuses anything: a script
+   loads from file:// too, and one file for all pages means a new article or description
+   changes it, not every page showing those entities. Escape closes the card; on a touch
+   screen the first tap shows it and the second follows the link. The card sits below the
+   link, over nothing but the lines after it, and never moves the text. */
 (function () {
   "use strict";
-  var data = document.getElementById("entity-cards");
-  if (!data) {
+  var holder = document.querySelector("[data-entity-cards]");
+  if (!holder) {
     return;
   }
-  var cards = JSON.parse(data.textContent);
+  var cards = null;
+  var waiting = [];
+  window.siteCards = function (data) {
+    cards = data;
+    waiting.forEach(function (done) { done(); });
+    waiting = [];
+  };
+  function withCards(done) {
+    if (cards) {
+      return done();
+    }
+    waiting.push(done);
+    if (waiting.length === 1 && !document.getElementById("entity-cards-script")) {
+      var script = document.createElement("script");
+      script.id = "entity-cards-script";
+      script.src = holder.getAttribute("data-entity-cards");
+      document.head.appendChild(script);
+    }
+  }
+  ["pointerover", "focusin", "touchstart"].forEach(function (type) {
+    document.addEventListener(type, function () { withCards(function () {}); }, { once: true, passive: true });
+  });
   var TYPES = { person: "Person", place: "Place", organization: "Organization", event: "Event",
                 work: "Work", thing: "Other" };
   var card = document.createElement("div");
@@ -55,6 +79,7 @@
   card.hidden = true;
   document.body.appendChild(card);
   var shownFor = null;
+  var wanted = null;  /* the link whose card is to show once the cards have loaded */
   var hideTimer = null;
   var pointer = "mouse";  /* how the last press was made: "touch" taps work differently */
   var armed = null;  /* the link whose card a tap showed: the next tap on it follows it */
@@ -68,6 +93,15 @@
   }
 
   function show(link) {
+    wanted = link;
+    withCards(function () {
+      if (wanted === link) {
+        reveal(link);
+      }
+    });
+  }
+
+  function reveal(link) {
     var info = cards[link.getAttribute("data-entity")];
     if (!info) {
       return;
@@ -100,6 +134,7 @@
   function hide() {
     card.hidden = true;
     armed = null;
+    wanted = null;
     if (shownFor) {
       shownFor.removeAttribute("aria-describedby");
     }

@@ -1,0 +1,1 @@
+siteCards({{ entity_cards(entities, reach) }});
