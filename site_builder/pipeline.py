@@ -165,12 +165,14 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     stamp: dict[str, Any] = {"fingerprint": seen.fingerprint}
     if not force and (done := seen.unchanged(time.perf_counter() - started)):
         return done
-    if not force and last is not None and (done := _quick(config, cache, out, stamp, last, stats, progress)):
+    alone: dict[str, tuple[Mentioned, tuple[Diagnostic, ...]]] = {}
+    if not force and last is not None and (done := _quick(config, cache, out, stamp, last, stats, progress, alone)):
         lap("annotate edits alone")
         return dataclasses.replace(done, seconds=time.perf_counter() - started, stages=stages)
     inputs = pickle.dumps(stats)  # what the next build compares with (stats is used up)
 
-    found = _analyse(config, cache, jobs, progress, lap, stats, meanwhile=lambda: _prepare(config, cache))
+    found = _analyse(config, cache, jobs, progress, lap, stats, meanwhile=lambda: _prepare(config, cache),
+                     annotated=alone)
     errors = [d for d in found.diagnostics if d.level == "error"]
     warnings = tuple(d for d in found.diagnostics if d.level != "error")
     if errors:
@@ -246,14 +248,16 @@ class _NotQuick(Exception):
 
 
 def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last: dict[str, Any],
-           stats: Stats, progress: Callable[[str], None]) -> BuildResult | None:
+           stats: Stats, progress: Callable[[str], None],
+           alone: dict[str, tuple[Mentioned, tuple[Diagnostic, ...]]] | None = None) -> BuildResult | None:
     """Build an edit to the text of a few articles that leaves all else the site shows as it
     was (their front matter, diagnostics, which entities they mention, how often, and the
     sentence of each first mention), without reading what the whole site is made from: only
     their pages and their search blocks can change. Each page is the last one with the new
     body in place of the old, when the article template shows the body once, as it is
     (``shows_body_once``). None, having built nothing, when the edit is not such or anything
-    is not as the last build left it: the full build then does it, to the same bytes."""
+    is not as the last build left it: the full build then does it, to the same bytes, with
+    the articles annotated here (put in ``alone``, by key: their HTML is in the cache)."""
     inputs = None if config.discover or cache.info("code") != _code() else cache.get("inputs", ["stats"]).get("stats")
     before: Stats = pickle.loads(inputs) if inputs is not None else {}
     if before.keys() != stats.keys():  # a file added or removed
@@ -285,10 +289,12 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
             return None
         _shared.update(names=pickle.loads(names), link_all=config.link == "all", raw=config.allow_raw_html,
                        cache=cache.folder)
-        for (_, old, key), (summary, problems, _, _) in zip(todo, _annotate_all([(doc, ARTICLE_LINKS, None, key)
-                                                                                 for doc, _, key in todo])):
-            if annotated.get(old) != (summary, problems):
-                return None
+        again = [(old, key, summary, problems) for (_, old, key), (summary, problems, _, _) in
+                 zip(todo, _annotate_all([(doc, ARTICLE_LINKS, None, key) for doc, _, key in todo]))]
+        if alone is not None and cache.folder is not None:
+            alone.update((key, (summary, problems)) for _, key, summary, problems in again)
+        if any(annotated.get(old) != (summary, problems) for old, _, summary, problems in again):
+            return None
     pages, base = _load(cache, "pages"), _digest(_code(), repr(config), *_templates(config))
     html = cache.get("html", [k for _, old, key in todo for k in (old, key)])
     made: list[Page] = []
@@ -477,10 +483,12 @@ class _Stale(NamedTuple):
 
 def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], None],
              lap: Callable[[str], None] = lambda stage: None, stats: Stats | None = None,
-             meanwhile: Callable[[], object] = lambda: None) -> _Analysis:
+             meanwhile: Callable[[], object] = lambda: None,
+             annotated: Mapping[str, tuple[Mentioned, tuple[Diagnostic, ...]]] | None = None) -> _Analysis:
     """Load, annotate and index, through the cache; diagnostics are collected, never raised.
     ``stats``: what ``look`` found of the files, so that they are not asked again.
-    ``meanwhile``: work of the parent's to do while the workers read and annotate many articles."""
+    ``meanwhile``: work of the parent's to do while the workers read and annotate many articles.
+    ``annotated``: documents annotated already in this build (by ``_quick``), by key."""
     diagnostics: list[Diagnostic] = []
     if cache.info("code") != _code():  # made by another version of site-builder: start afresh
         cache.clear()
@@ -488,7 +496,8 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     progress("loading content")
     files = _Files(cache, stats)
     # What the index needs of each document annotated before, by key: kept whole, as it is read whole.
-    annotated: dict[str, tuple[Mentioned, tuple[Diagnostic, ...]]] = _load(cache, "annotated")
+    known_before: dict[str, tuple[Mentioned, tuple[Diagnostic, ...]]] = _load(cache, "annotated")
+    annotated = {**known_before, **(annotated or {})}  # the second: their HTML and words are in the cache
     fresh: dict[str, _Annotation] = {}
     if config.discover:  # the entities depend on the articles: read those first
         articles, entities = load_content(config.content_dir, diagnostics, files.parse)
@@ -553,7 +562,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
 
     def store() -> None:  # for the next build: done while the workers rank, if they do
         files.save()
-        _store(cache, "annotated", dict(zip(keys, done)), annotated)
+        _store(cache, "annotated", dict(zip(keys, done)), known_before)
 
     stored = _Once(store)
     link = _Links(cache, jobs, last[1] if last and last[0] == site else None, meanwhile=stored,

@@ -350,7 +350,7 @@ def test_a_few_pages_to_render_are_rendered_without_workers(tmp_path: Path, monk
     assert ("_render", workers) in calls
 
 
-def test_a_touched_article_is_read_again_but_not_annotated_again(tmp_path: Path,
+def test_a_touched_article_is_read_again_but_not_annotated_again_nor_twice(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     project = copy_example(tmp_path)
     build(project, jobs=1)
@@ -365,6 +365,16 @@ def test_a_touched_article_is_read_again_but_not_annotated_again(tmp_path: Path,
     append(path, "\nThe talks went on.\n")
     build(project, jobs=1)
     assert annotated == [path.name]
+    annotated.clear()
+    append(path, "\nLater, Moscow spoke again.\n")  # a mention more: the edit alone is not enough
+    out = build(project, jobs=1).out
+    assert annotated == [path.name]  # the full build takes the annotation made trying it alone
+    clean = build(project, tmp_path / "clean", jobs=1, cache=False).out
+    assert {p: d for p, (d, _) in snapshot(out).items()} == {p: d for p, (d, _) in snapshot(clean).items()}
+    annotated.clear()
+    append(path, "\nThe talks ended.\n")
+    build(project, jobs=1)
+    assert annotated == [path.name]  # the last build remembered the annotation: this edit is built alone
 
 
 def test_search_files_are_linked_while_nothing_they_are_made_from_changes(tmp_path: Path,
