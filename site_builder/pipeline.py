@@ -89,6 +89,8 @@ from .write import (
     Stats,
     changed_by,
     check_output,
+    copied,
+    copy_for_next,
     live_page,
     look,
     staging,
@@ -127,7 +129,7 @@ def build(root: Path, out: Path | None = None, jobs: int | None = None,
     caller's check that there is anything to build), so that it is not asked again.
     """
     store = Cache(root / CACHE)
-    with _working(release), contextlib.closing(store):
+    with _working(release), contextlib.closing(store), _copying(out if out is not None else root / "public"):
         if not cache:
             store.clear()
         try:
@@ -165,6 +167,8 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     stamp: dict[str, Any] = {"fingerprint": seen.fingerprint}
     if not force and (done := seen.unchanged(time.perf_counter() - started)):
         return done
+    if not force and last is not None and cache.info("code") == _code():  # else no page is linked: no use for it
+        copy_for_next(out)  # made while this build reads, if the last one left no replaced site
     alone: dict[str, tuple[Mentioned, tuple[Diagnostic, ...]]] = {}
     if not force and last is not None and (done := _quick(config, cache, out, stamp, last, stats, progress, alone)):
         lap("annotate edits alone")
@@ -378,6 +382,16 @@ def _edited_blocks(cache: Cache, last: _Indexed, edited: dict[str, tuple[str, st
     made, linked, layout = done
     return _Indexed(_digest(*keys, last.listed), keys, [*linked, *(page.path for page in made)], layout,
                     last.listed), made
+
+
+@contextlib.contextmanager
+def _copying(out: Path) -> Iterator[None]:
+    """Around a build: the replaced site that it may have begun to make for the next one
+    (``copy_for_next``) is complete when it ends, whether it built or failed."""
+    try:
+        yield
+    finally:
+        copied(out)
 
 
 @contextlib.contextmanager

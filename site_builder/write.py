@@ -145,6 +145,56 @@ def live_page(out: Path | str, relative: str) -> bytes | None:
         return None
 
 
+_COPYING: dict[Path, int] = {}
+"""Output folder -> the process making its replaced site from the live one (``copy_for_next``)."""
+
+
+def copy_for_next(out: Path) -> None:
+    """Start making, in a child process, the replaced site that the next ``staging`` with
+    ``reuse`` starts from, out of hard links to the live site's files, when there is none
+    (after a clean build, or a first one): else that build links every page of the site
+    again (a second at 10,000 articles, twelve at 100,000). Called when a rebuild begins,
+    so that it is made while the build reads and indexes, on the other core. ``staging``
+    waits for it. Where a build put one in place meanwhile, it is thrown away; a file the
+    live site replaced meanwhile is not its file, and is deleted by ``_keep`` as any other."""
+    out = out.resolve()
+    if (out in _COPYING or _previous(out).exists() or not (out / MARKER).is_file()
+            or not hasattr(os, "fork") or fcntl is None):
+        return
+    child = os.fork()
+    if child:
+        _COPYING[out] = child
+        return
+    code = 1
+    try:
+        folder = tempfile.mkdtemp(prefix=f".{out.name}.new-{os.getpid()}-", dir=out.parent)
+        try:
+            made: set[str] = set()
+            for relative in _files(out):
+                parent = os.path.dirname(os.path.join(folder, relative))
+                if parent not in made:
+                    os.makedirs(parent, exist_ok=True)
+                    made.add(parent)
+                os.link(os.path.join(out, relative), os.path.join(folder, relative), follow_symlinks=False)
+            os.chmod(folder, 0o755)
+            os.rename(folder, _previous(out))  # refused if a build has put one there meanwhile
+            with contextlib.suppress(OSError):
+                (_previous(out) / ".gitignore").write_text("# site-builder's last site, kept for the next build\n*\n")
+            code = 0
+        except OSError:
+            shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        os._exit(code)
+
+
+def copied(out: Path) -> None:
+    """Wait for ``copy_for_next``'s child, if one is making ``out``'s replaced site."""
+    child = _COPYING.pop(out.resolve(), None)
+    if child is not None:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(child, 0)
+
+
 @contextlib.contextmanager
 def staging(out: Path, stamp: dict[str, Any] | None = None, background: bool = False,
             reuse: bool = False) -> Iterator[Staging]:
@@ -163,6 +213,7 @@ def staging(out: Path, stamp: dict[str, Any] | None = None, background: bool = F
     then end with ``Staging.prune``.
     """
     out = out.resolve()
+    copied(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     for leftover in out.parent.glob(f".{out.name}.old-*"):  # from a deletion that was killed
         if not _being_deleted(leftover):

@@ -350,6 +350,28 @@ def test_a_few_pages_to_render_are_rendered_without_workers(tmp_path: Path, monk
     assert ("_render", workers) in calls
 
 
+@pytest.mark.parametrize("edit_kind", ["article text", "article mentions"])
+def test_the_first_rebuild_after_a_clean_build_links_no_page_itself(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit_kind: str) -> None:
+    """A clean build leaves no replaced site to start from: the next build would link every
+    page of the site again. A child makes that site while the build reads (in the child,
+    links are not counted here); the build links only the files it writes."""
+    project = copy_example(tmp_path)
+    second_article(project)
+    out = build(project, jobs=1).out
+    assert not (out.parent / ".public.prev").exists()
+    linked: list[str] = []
+    original = os.link
+    monkeypatch.setattr(os, "link", lambda source, target, **kwargs: linked.append(str(target))
+                        or original(source, target, **kwargs))
+    EDITS[edit_kind][0](project)
+    result = build(project, jobs=1)
+    assert 0 < len(linked) <= result.pages
+    clean = build(project, tmp_path / "clean", jobs=1, cache=False).out
+    assert {p: d for p, (d, _) in snapshot(out).items()} == {p: d for p, (d, _) in snapshot(clean).items()}
+    assert (out.parent / ".public.prev").is_dir()
+
+
 def test_a_touched_article_is_read_again_but_not_annotated_again_nor_twice(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     project = copy_example(tmp_path)

@@ -172,7 +172,11 @@ def test_failed_build_leaves_previous_site_untouched(tmp_path: Path) -> None:
     assert reported == [("bad.md", 3), ("broken.md", 1)]
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
-    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".public")] == []
+    # Nothing left of the build but the copy of the site that the next build starts from
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".public")] == [".public.prev"]
+    copy = out.parent / ".public.prev"
+    assert {p.relative_to(copy): p.stat().st_ino for p in copy.rglob("*") if p.is_file() and p.name != ".gitignore"} \
+        == {p.relative_to(out): p.stat().st_ino for p in out.rglob("*") if p.is_file()}
 
 
 def test_unknown_explicit_name_fails_the_build_with_line(tmp_path: Path) -> None:
