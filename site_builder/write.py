@@ -178,8 +178,7 @@ def copy_for_next(out: Path) -> None:
                 os.link(os.path.join(out, relative), os.path.join(folder, relative), follow_symlinks=False)
             os.chmod(folder, 0o755)
             os.rename(folder, _previous(out))  # refused if a build has put one there meanwhile
-            with contextlib.suppress(OSError):
-                (_previous(out) / ".gitignore").write_text("# site-builder's last site, kept for the next build\n*\n")
+            _ignored(_previous(out))
             code = 0
         except OSError:
             shutil.rmtree(folder, ignore_errors=True)
@@ -391,6 +390,12 @@ def _spread(folder: Path) -> None:
         os.close(fd)
 
 
+def _ignored(previous: Path) -> None:
+    """Keep the replaced site out of git's sight (a file not of the site: the next build deletes it)."""
+    with contextlib.suppress(OSError):
+        (previous / ".gitignore").write_text("# site-builder's last site, kept for the next build\n*\n")
+
+
 def _previous(out: Path) -> Path:
     """Where the site that a build replaced is kept for the next (see ``staging``)."""
     return out.parent / f".{out.name}.prev"
@@ -465,8 +470,7 @@ def _replace(new: Path, out: Path, background: bool, keep: bool = False) -> None
         else:
             os.rename(out, _previous(out))
             os.rename(new, out)
-        with contextlib.suppress(OSError):  # not a file of the site: the next build deletes it
-            (_previous(out) / ".gitignore").write_text("# site-builder's last site, kept for the next build\n*\n")
+        _ignored(_previous(out))
         return
     if _exchange(new, out):
         _discard(_retire(new, out), background)
