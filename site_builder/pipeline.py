@@ -128,8 +128,9 @@ def build(root: Path, out: Path | None = None, jobs: int | None = None,
     at 10,000 articles). ``seen``: what ``look`` found of the inputs just before (the
     caller's check that there is anything to build), so that it is not asked again.
     """
+    out = out if out is not None else root / "public"
     store = Cache(root / CACHE)
-    with _working(release), contextlib.closing(store), _copying(out if out is not None else root / "public"):
+    with _working(release), contextlib.closing(store), _copying(out):
         if not cache:
             store.clear()
         try:
@@ -148,7 +149,7 @@ def build(root: Path, out: Path | None = None, jobs: int | None = None,
         return dataclasses.replace(result, warnings=(warning, *result.warnings))
 
 
-def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[str], None],
+def _build(root: Path, out: Path, jobs: int | None, progress: Callable[[str], None],
            cache: Cache, force: bool, seen: Inputs | None = None) -> BuildResult:
     started = time.perf_counter()
     stages: dict[str, float] = {}
@@ -158,7 +159,6 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
         now = time.perf_counter()
         stages[stage], clock[0] = now - clock[0], now
 
-    out = out if out is not None else root / "public"
     config, jobs = _settings(root, jobs)
     check_output(out, root)
     if seen is None or seen.config != config or seen.out != out:
@@ -186,16 +186,18 @@ def _build(root: Path, out: Path | None, jobs: int | None, progress: Callable[[s
     base = _digest(_code(), repr(config), *_templates(config))
     site = _digest(base, found.site)
     entity_cards = {e.id: found.cards[id(e)] for e in entities}
-    briefs = {e.id: _brief(e) for e in entities}
     last_built, last_pages = _load(cache, "built"), _load(cache, "pages")
+    last_cards, last_briefs = last_built.get("entities", {}), last_built.get("briefs", {})
+    briefs = {e.id: last_briefs[e.id] if e.id in last_briefs and last_cards.get(e.id) == entity_cards[e.id]
+              else _brief(e) for e in entities}  # an unchanged card has the same brief card (3,000 made: 0.05 s)
     described = last_built["described"] if last_built.get("base") == base else describing(config)
     live = last is not None and not force and last_built.get("build") == last.get("build")
     stamp["warnings"] = [[str(d.path), d.line, d.message] for d in warnings]
     stale: _Stale | None = None  # None: any page's data can have changed
     if live and (last_built.get("site") == site or (found.moved is not None and last_built.get("base") == base)):
         moved = found.moved or _Moved(set(), set(), set())
-        stale = _Stale({i for i, card in briefs.items() if last_built["briefs"].get(i) != card},
-                       {i for i, card in entity_cards.items() if last_built["entities"].get(i) != card},
+        stale = _Stale({i for i, card in briefs.items() if last_briefs.get(i) != card},
+                       {i for i, card in entity_cards.items() if last_cards.get(i) != card},
                        pages_about(index, config, moved.articles, moved.entities, moved.reach))
     few = stale is not None and found.read + len(stale.paths) + sum(
         not _fresh(stale, shown) for *_, shown in (last_pages.values() if stale.described else ())) < FEW_PAGES
@@ -490,7 +492,7 @@ class _Stale(NamedTuple):
     """Entities whose card changed but for their description: every page showing one (how many
     articles mention an entity shows only on the pages ``pages_about`` adds for it)."""
     described: set[str]
-    """Entities whose card changed: every page that can show their description."""
+    """Entities whose card changed (``shown`` among them): every page that can show their description."""
     paths: set[str]
     """Pages that show what changed in the index about some articles or entities (``pages_about``)."""
 
@@ -1046,11 +1048,10 @@ def _brief(entity: Entity) -> str:
 def _fresh(stale: _Stale, shown: str) -> bool:
     """Whether a page that showed these entities (``PageKeys.context``'s second part) shows
     nothing that changed of them."""
-    if not stale.shown and not stale.described:
+    if not stale.described:  # nor shown: an entity whose brief card changed has its card changed too
         return True
     full, _, brief = shown.partition("|")
-    ids = full.split()
-    return stale.shown.isdisjoint(ids) and stale.described.isdisjoint(ids) and stale.shown.isdisjoint(brief.split())
+    return stale.described.isdisjoint(full.split()) and stale.shown.isdisjoint(brief.split())
 
 
 class PageKeys:
