@@ -10,7 +10,6 @@ mentioned in the most articles with it.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from itertools import chain
 
 import numpy as np
 
@@ -184,10 +183,14 @@ def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[
     number = {e: k for k, e in enumerate(ids)}
     size = len(ids)
     by_size: dict[int, list[list[int]]] = {}
+    numbers: list[int] = []  # every article's row, one after another, and the mentions of each
+    mentions: list[int] = []
     for a in articles:
         counts = mentioned[a.slug]
         row = [number[e] for e in counts]
         by_size.setdefault(len(row), []).append(row)
+        numbers += row
+        mentions += counts.values()
     pairs, times = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     for width, rows in by_size.items():
         if width < 2:
@@ -203,13 +206,21 @@ def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[
     together = np.bincount(inverse, weights=np.concatenate(times), minlength=len(codes)).astype(np.int64)
     low, high = np.divmod(codes, size) if size else (codes, codes)
     entity, other, together = np.concatenate([low, high]), np.concatenate([high, low]), np.tile(together, 2)
-    mentions = np.fromiter(chain.from_iterable(mentioned[a.slug].values() for a in articles), dtype=np.int64)
-    flat = np.fromiter((number[e] for a in articles for e in mentioned[a.slug]), dtype=np.int64, count=len(mentions))
-    df, total = np.bincount(flat, minlength=size), np.bincount(flat, weights=mentions, minlength=size).astype(np.int64)
+    flat = np.array(numbers, dtype=np.int64)
+    df = np.bincount(flat, minlength=size)
+    total = np.bincount(flat, weights=np.array(mentions, dtype=np.int64), minlength=size).astype(np.int64)
     place = np.empty(size, dtype=np.int64)
     place[np.lexsort((np.arange(size), -total, -df))] = np.arange(size)  # the tie order
-    order = np.lexsort((place[other], -together, entity))
-    entity, other, together = entity[order], other[order], together[order]
+    most = int(together.max(initial=0)) + 1
+    if size * most * size < 2 ** 62:  # the three sort keys in one number, sorted (lexsort took three times longer)
+        ranked = np.sort((entity * most + (most - 1 - together)) * size + place[other])
+        by_place = np.empty(size, dtype=np.int64)
+        by_place[place] = np.arange(size)
+        pair, other = np.divmod(ranked, size)
+        entity, together, other = pair // most, most - 1 - pair % most, by_place[other]
+    else:
+        order = np.lexsort((place[other], -together, entity))
+        entity, other, together = entity[order], other[order], together[order]
     keep = np.arange(len(entity)) - np.searchsorted(entity, entity) < COOCCURRING_LIMIT
     result: dict[str, list[tuple[str, int]]] = {e: [] for e in ids}
     for e, o, n in zip(entity[keep].tolist(), other[keep].tolist(), together[keep].tolist()):
