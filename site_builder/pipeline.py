@@ -581,7 +581,12 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
         _store(cache, "annotated", dict(zip(keys, done)), known_before)
 
     stored = _Once(store)
-    link = _Links(cache, jobs, last[1] if last and last[0] == site else None, meanwhile=stored,
+    known_keys = None
+    if last and last[0] == site:
+        known_keys = last[1]
+    elif last and before is not None:
+        known_keys = _moved_keys(last[1], before, mentions)
+    link = _Links(cache, jobs, known_keys, meanwhile=stored,
                   last=(last[1], changes) if last and changes is not None else None)
     index = build_index(articles, entities, mentions,
                         lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None, link=link)
@@ -966,6 +971,19 @@ def _link_keys(ordered: tuple[Article, ...], mentions: Mapping[str, Mentioned]) 
         links.update(f"{article.slug}\0{' '.join(sorted(e for e, _, _ in found))}\n".encode())
         cooccurring.update(f"{article.slug}\0{' '.join(f'{e}:{n}' for e, n, _ in found)}\n".encode())
     return {"links": links.hexdigest(), "cooccurring": cooccurring.hexdigest()}
+
+
+def _moved_keys(last: dict[str, str], before: dict[str, Mentioned], now: Mapping[str, Mentioned]) -> dict[str, str]:
+    """The keys ``_link_keys`` stands for when only the articles in ``before`` (what they mentioned
+    in the last build, whose keys are ``last``) changed what they mention: the last keys and the
+    changes digested, without going through every article (0.1 s at 10,000). The same content
+    reached otherwise has other keys: then its results are made again, never wrong ones."""
+    links = [f"{slug}\0{' '.join(sorted(e for e, _, _ in now[slug]))}" for slug in sorted(before)
+             if {e for e, _, _ in before[slug]} != {e for e, _, _ in now[slug]}]
+    counted = [f"{slug}\0{' '.join(f'{e}:{n}' for e, n, _ in now[slug])}" for slug in sorted(before)
+               if [m[:2] for m in before[slug]] != [m[:2] for m in now[slug]]]
+    return {"links": _digest("moved", last["links"], *links) if links else last["links"],
+            "cooccurring": _digest("moved", last["cooccurring"], *counted) if counted else last["cooccurring"]}
 
 
 def _link(part: tuple[int, int] | None) -> Any:

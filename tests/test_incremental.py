@@ -309,7 +309,8 @@ def test_page_data_is_digested_again_only_when_it_can_have_changed(
 def test_while_the_site_is_the_same_the_index_makes_only_what_pages_ask_for(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An edit to a body alone: no entity page is rendered again, so no appearance is made,
-    and related articles are looked up under the last build's keys, not new ones."""
+    and related articles are looked up under the last build's keys. An edit to what an article
+    mentions: under new keys, made from the last ones and the edit (see the next test)."""
     project = copy_example(tmp_path)
     second_article(project)
     build(project, jobs=1)
@@ -331,7 +332,37 @@ def test_while_the_site_is_the_same_the_index_makes_only_what_pages_ask_for(
     assert made == [] and given[-1]
     EDITS["article mentions"][0](project)
     build(project, jobs=1)
-    assert made and given[-1] is None
+    assert made and given[-1] is not None and given[-1] != given[-2]
+
+
+def test_an_edit_to_what_articles_mention_changes_only_the_link_keys_it_touches(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Related articles are kept under a key of which entities each article mentions, co-occurrence
+    under one of how often too; after an edit they are made from the last keys and the articles
+    whose mentions changed (``_moved_keys``): a reworded sentence keeps both (nothing is ranked or
+    counted again), a mention more of an entity changes co-occurrence's, a new entity both."""
+    project = copy_example(tmp_path)
+    second_article(project)
+    monkeypatch.setattr(pipeline, "_quick", lambda *args: None)  # the full build, which finds the keys
+
+    def keys() -> dict[str, str]:
+        build(project, jobs=1)
+        cache = Cache(project / CACHE)
+        try:
+            return dict(_load(cache, "built")["links"][1])
+        finally:
+            cache.close()
+
+    first = keys()
+    EDITS["quoted sentence"][0](project)
+    assert keys() == first
+    EDITS["article mentions"][0](project)  # Moscow once more
+    second = keys()
+    assert second["links"] == first["links"] and second["cooccurring"] != first["cooccurring"]
+    append(project / "content/articles/second.md", "\nMoscow answered.\n")
+    third = keys()
+    assert third["links"] != second["links"] and third["cooccurring"] != second["cooccurring"]
+    assert pages(project / "public") == clean_pages(project, tmp_path)
 
 
 @pytest.mark.parametrize("name, workers", [("article text", 1), ("entity description", 1), ("quoted sentence", 1),
