@@ -164,6 +164,8 @@ _BITS = (np.arange(256)[:, None] >> np.arange(8) & 1).astype(np.float64)
 """Row b: the bits of byte b, so that _BITS @ weights gives the score of every byte of codes."""
 
 
+ONE_KEY = 2 ** 62
+"""Pairs of entities are sorted on one number made of their three sort keys while it stays below this."""
 PAIR_BATCH = 4096
 """Articles whose pairs of entities ``cooccurrence`` counts at once: a few MB of arrays."""
 
@@ -212,7 +214,7 @@ def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[
     place = np.empty(size, dtype=np.int64)
     place[np.lexsort((np.arange(size), -total, -df))] = np.arange(size)  # the tie order
     most = int(together.max(initial=0)) + 1
-    if size * most * size < 2 ** 62:  # the three sort keys in one number, sorted (lexsort took three times longer)
+    if size * most * size < ONE_KEY:  # the three sort keys in one number, sorted (lexsort took three times longer)
         ranked = np.sort((entity * most + (most - 1 - together)) * size + place[other])
         by_place = np.empty(size, dtype=np.int64)
         by_place[place] = np.arange(size)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from unittest import mock
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from site_builder.index import COOCCURRING_LIMIT, build_index, mentioned
+from site_builder import related
 from site_builder.related import RelatedRanker, cooccurrence
 from site_builder.model import Annotated, Article, Document, Mention
 
@@ -88,6 +90,8 @@ def test_cooccurrence_is_the_plain_definition(found: list[dict[str, int]]) -> No
         best = sorted(shared.items(), key=lambda kv: (-kv[1], -df[kv[0]], -total[kv[0]], kv[0]))
         expected[e] = tuple(best[:COOCCURRING_LIMIT])
     assert cooccurrence(articles, mentioned) == expected
+    with mock.patch.object(related, "ONE_KEY", 0):  # the sort of sites too big for one number a pair
+        assert cooccurrence(articles, mentioned) == expected
 
 
 def test_related_matches_brute_force_with_a_very_common_entity() -> None:
