@@ -26,7 +26,7 @@ import watchfiles
 
 from .config import load_config, theme_dir
 from .errors import BuildFailed, SiteError
-from .pipeline import build
+from .pipeline import build, release
 
 EVENTS = "/__site-builder/events"
 SCRIPT = """<script>/* site-builder serve: live reload */(function () {
@@ -196,8 +196,8 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
     builds = Builds()
 
     def rebuild() -> None:
-        try:
-            result = build(root, out, jobs=jobs)
+        try:  # what the build made is freed once the pages are told (release)
+            result = build(root, out, jobs=jobs, release=False, remember=True)
         except BuildFailed as failed:
             for diagnostic in (*failed.warnings, *failed.errors):
                 report(str(diagnostic))
@@ -211,6 +211,8 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
                 report(str(warning))
             report(result.summary())
             builds.publish()
+        finally:
+            release()
 
     rebuild()
     server = make_server(out, host, port, builds)

@@ -841,3 +841,29 @@ def test_the_entities_names_are_made_again_only_when_they_or_their_files_changed
                                                                    "moscow-idaho.md")
     moved = build(project, jobs=1)
     assert len(made) == 1 and "places/moscow-idaho.md" in moved.warnings[0].message
+
+
+def test_a_server_building_again_unpickles_only_what_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``remember`` (what ``serve`` builds with) keeps what a build read from the cache: the next
+    unpickles only the entries whose bytes changed, and builds the same site. A build that does
+    not remember keeps nothing."""
+    project = copy_example(tmp_path)
+    second_article(project)
+    loaded: list[int] = []
+    loads = pipeline.pickle.loads
+    monkeypatch.setattr(pipeline.pickle, "loads", lambda data, *a, **k: loaded.append(len(data)) or loads(data, *a, **k))
+
+    def unpickled(remember: bool, edit: str) -> int:
+        EDITS[edit][0](project)
+        loaded.clear()
+        build(project, jobs=1, remember=remember)
+        return len(loaded)
+
+    build(project, jobs=1)
+    unpickled(True, "new entity")
+    assert pipeline._KEPT
+    remembered = unpickled(True, "entity description"), unpickled(True, "article mentions")
+    assert pages(project / "public") == clean_pages(project, tmp_path)
+    forgotten = unpickled(False, "entity body"), unpickled(False, "article text")
+    assert not pipeline._KEPT
+    assert remembered[0] * 10 < forgotten[0] and remembered[1] * 5 < forgotten[1], (remembered, forgotten)

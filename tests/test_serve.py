@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import http.client
 import os
 import threading
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from site_builder import pipeline
 from site_builder.pipeline import build
 from site_builder.serve import EVENTS, Builds, make_server, serve
 
@@ -132,6 +134,8 @@ def test_serve_rebuilds_reloads_and_keeps_the_last_good_site(tmp_path: Path) -> 
         stop.set()
         thread.join(30)
     assert not thread.is_alive()
+    # the server's builds remember what they read from the cache, and free the rest once told
+    assert pipeline._KEPT and not pipeline._shared and gc.isenabled()
 
 
 def test_a_busy_port_is_a_clear_error(served: tuple[Path, int]) -> None:
