@@ -192,7 +192,8 @@ def _build(root: Path, out: Path, jobs: int | None, progress: Callable[[str], No
     last_cards, last_briefs = last_built.get("entities", {}), last_built.get("briefs", {})
     briefs = {e.id: last_briefs[e.id] if e.id in last_briefs and last_cards.get(e.id) == entity_cards[e.id]
               else _brief(e) for e in entities}  # an unchanged card has the same brief card (3,000 made: 0.05 s)
-    described = last_built["described"] if last_built.get("base") == base else describing(config)
+    described = (last_built["described"] if last_built.get("base") == base
+                 else _shared.pop("describing", None) or describing(config))
     live = last is not None and not force and last_built.get("build") == last.get("build")
     stamp["warnings"] = [[str(d.path), d.line, d.message] for d in warnings]
     stale: _Stale | None = None  # None: any page's data can have changed
@@ -984,9 +985,11 @@ class _Links:
         from the last results; None if that is not known (no ``last``)."""
 
     def __call__(self, ordered: tuple[Article, ...], mentions: Mapping[str, Mentioned]) -> Links:
-        keys = self.keys = self.keys or _link_keys(ordered, mentions)
+        # A cache with no results (a clean build): none to look up, and their keys are made while the workers rank
+        later = not self.keys and not self.cache.keys("links") and not self.cache.keys("cooccurring")
+        keys = self.keys = self.keys or ({} if later else _link_keys(ordered, mentions))
         found = {ns: _loads(self.cache, ns, key, v) for ns, key in keys.items() for v in self.cache.get(ns, [key]).values()}
-        missing = [ns for ns in keys if ns not in found]
+        missing = [ns for ns in ("links", "cooccurring") if ns not in found]
         last_keys, changes = self.last or ({}, _Moved(set(), set(), set()))
         old = {ns: _loads(self.cache, ns, last_keys[ns], v) for ns in missing if ns in last_keys
                for v in self.cache.get(ns, [last_keys[ns]]).values()}
@@ -1004,7 +1007,12 @@ class _Links:
             step = max(64, -(-len(targets) // (self.jobs * 8)))
             parts = ([None] if "cooccurring" not in found else []) + (
                 _chunks(len(targets), step) if "links" not in found else [])
-            done = _map(_link, parts, self.jobs, self.meanwhile)
+            meanwhile = self.meanwhile
+            if later:
+                def meanwhile() -> None:
+                    self.meanwhile()
+                    keys.update(_link_keys(ordered, mentions))
+            done = _map(_link, parts, self.jobs, meanwhile)
             for name in ("ordered", "mentioned", "ranker", "targets"):  # 100,000 dicts and the ranker's arrays at 100k
                 _shared.pop(name)
             if "cooccurring" not in found:
@@ -1396,9 +1404,11 @@ def _render(part: int) -> tuple[list[tuple[str, str, str, str, bool]], int]:
 
 def _prepare(config: Config, cache: Cache) -> None:
     """What the parent does while the workers annotate many articles (else it waits): import
-    the ranking's numpy, and load the templates, compiled, for the workers that will render
-    (each compiled them, 0.1-0.14 s, when a build found none compiled)."""
+    the ranking's numpy, load the templates, compiled, for the workers that will render
+    (each compiled them, 0.1-0.14 s, when a build found none compiled), and find whose
+    descriptions each can show (``describing``, 0.09 s)."""
     importlib.import_module(".related", __package__)
+    _shared["describing"] = describing(config)
     env = make_environment(config, _compiled(cache))
     for name in env.list_templates():
         with contextlib.suppress(Exception):  # not a template, or a broken one: rendering will tell, if used

@@ -817,10 +817,15 @@ def test_a_build_annotating_many_articles_compiles_the_templates_once_before_ren
         return original(self, source, name, *args, **kwargs)
 
     monkeypatch.setattr(jinja2.Environment, "compile", compile)
+    described: list[bool] = []  # and finds whose descriptions each can show, then too
+    describing = pipeline.describing
+    monkeypatch.setattr(pipeline, "describing", lambda config: described.append("env" in pipeline._shared) or
+                        describing(config))
     assert build(project, jobs=2).pages > 150
     compiled = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
     assert {pid for pid, _ in compiled} == {str(os.getpid())}
     assert [name for _, name in compiled].count("article.html") == 1
+    assert described == [False]  # once, before the templates were loaded: in _prepare
 
 
 def test_the_entities_names_are_made_again_only_when_they_or_their_files_changed(
@@ -867,3 +872,28 @@ def test_a_server_building_again_unpickles_only_what_changed(tmp_path: Path, mon
     forgotten = unpickled(False, "entity body"), unpickled(False, "article text")
     assert not pipeline._KEPT
     assert remembered[0] * 10 < forgotten[0] and remembered[1] * 5 < forgotten[1], (remembered, forgotten)
+
+
+def test_a_clean_build_keeps_related_articles_under_the_keys_the_next_build_looks_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clean build has no results to look up: it makes their keys while ranking. The next
+    build (a full one, for an edit to a body) finds them under those keys and ranks nothing."""
+    project = copy_example(tmp_path)
+    second_article(project)
+    build(project, jobs=1)
+    cache = Cache(project / CACHE)
+    try:
+        keys = _load(cache, "built")["links"][1]
+        assert cache.keys("links") == {keys["links"]} and cache.keys("cooccurring") == {keys["cooccurring"]}
+    finally:
+        cache.close()
+    ranked: list[object] = []
+    link = pipeline._link
+    monkeypatch.setattr(pipeline, "_link", lambda part: ranked.append(part) or link(part))
+    monkeypatch.setattr(pipeline, "_quick", lambda *args: None)
+    EDITS["article text"][0](project)
+    build(project, jobs=1)
+    assert ranked == []
+    EDITS["article mentions"][0](project)  # co-occurrence counted again
+    build(project, jobs=1)
+    assert ranked == [None]
