@@ -21,11 +21,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -163,16 +166,77 @@ def describe(path: Path, text: str) -> None:
 def measure_rebuilds(project: Path, command: list[str], out: Path, runs: int) -> list[tuple[str, list[Run]]]:
     """Rebuild times after each kind of edit (the edits are left in place: the corpus is regenerated
     when its parameters change, and an edited corpus measures the same)."""
+    measure(Tool("site-builder", command, out, [], []))  # the cache and site to rebuild from
+    results = []
+    try:
+        for name, change in edits(project, out):
+            times = []
+            for i in range(runs):
+                change(i)
+                times.append(measure(Tool("site-builder", command, out, [], [])))
+            results.append((name, times))
+    finally:
+        remove_added(project)
+    return results
+
+
+def measure_serve(project: Path, exe: Path, out: Path, runs: int) -> list[tuple[str, list[float], str]]:
+    """Seconds from each kind of edit to its site in place under ``site-builder serve``, which
+    watches the files and builds again in the one process it keeps (what a reader of the open
+    pages waits for, the reload itself aside); and the last build's summary."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    server = subprocess.Popen([str(exe), "serve", str(project), "--out", str(out), "--port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in server.stdout or ()], daemon=True).start()
+
+    def said(*what: str) -> str:
+        while True:
+            line = lines.get(timeout=600)
+            if any(w in line for w in what):
+                return line
+
+    results = []
+    try:
+        said("serving ")
+        for name, change in edits(project, out):
+            if name == "no change":  # nothing to watch for: no build
+                continue
+            times, summary = [], ""
+            for i in range(runs):
+                time.sleep(1.0)  # the watcher settled, the last build's memory freed
+                while not lines.empty():
+                    lines.get()
+                started = time.perf_counter()
+                change(100 + i)  # other edits than the rebuilds' before
+                summary = said("pages written", "site-builder:")
+                times.append(time.perf_counter() - started)
+            results.append((name, times, summary.split(" in ")[0].strip().rstrip(",")))
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(60)
+        remove_added(project)
+    return results
+
+
+def remove_added(project: Path) -> None:
+    """Delete the articles the edits added."""
+    for path in (project / "content" / "articles").glob("zz-new-*.md"):
+        path.unlink()
+
+
+def edits(project: Path, out: Path) -> list[tuple[str, Callable[[int], None]]]:
+    """Each kind of edit measured: a name, and the edit (the ``i``-th of its kind)."""
     articles = sorted((project / "content" / "articles").glob("*.md"))
     article = articles[0]
-    measure(Tool("site-builder", command, out, [], []))  # the cache and site to rebuild from
     # Entities by popularity: the size of an entity's page grows with the articles that mention it.
     pages = sorted((p for p in (out / "entities").glob("*.html") if p.name != "index.html"),
                    key=lambda p: (-p.stat().st_size, p.name))
     entities = [project / "content" / "entities" / f"{p.stem}.md" for p in pages]
     def entity_name(path: Path) -> str:
         return path.read_text(encoding="utf-8").split("\nname: ")[1].split("\n")[0].strip('"')
-    edits: list[tuple[str, Callable[[int], None]]] = [
+    added = project / "content" / "articles"
+    return [
         ("no change", lambda i: None),
         ("one article's text", lambda i: append(article, f"\nA paragraph added in edit {i}.\n")),
         # another article each run, so that each run really adds a mention
@@ -188,19 +252,6 @@ def measure_rebuilds(project: Path, command: list[str], out: Path, runs: int) ->
             f"---\ntitle: New {i}\ndate: 2099-01-0{i % 9 + 1}\n---\n\nIn edit {i}, "
             f"{', '.join(entity_name(e) for e in entities[:3])} met.\n", encoding="utf-8")),
     ]
-    added = project / "content" / "articles"
-    results = []
-    try:
-        for name, change in edits:
-            times = []
-            for i in range(runs):
-                change(i)
-                times.append(measure(Tool("site-builder", command, out, [], [])))
-            results.append((name, times))
-    finally:
-        for path in added.glob("zz-new-*.md"):
-            path.unlink()
-    return results
 
 
 def table(tools: list[Tool]) -> str:
@@ -271,6 +322,9 @@ def main() -> int:
         for name, times in measure_rebuilds(project, tools[0].command, tools[0].out, args.runs):
             print(f"  {name:<40} {statistics.median(r.wall for r in times):6.2f} s  "
                   f"{max(r.rss_mb for r in times):5.0f} MB  {times[-1].summary}")
+        print("site-builder serve, from an edit to its site in place (median s, the last build's pages):")
+        for name, seconds, summary in measure_serve(project, site_builder, tools[0].out, args.runs):
+            print(f"  {name:<40} {statistics.median(seconds):6.2f} s  {summary}")
     return 0
 
 
