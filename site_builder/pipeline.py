@@ -42,6 +42,7 @@ from .index import (
     Appearance,
     Links,
     Mentioned,
+    Ranked,
     Related,
     SiteIndex,
     build_index,
@@ -65,6 +66,7 @@ from .render import (
     describing,
     make_environment,
     pages_about,
+    pages_of_order,
     plan_site,
     render_page,
     shows_body_once,
@@ -201,7 +203,8 @@ def _build(root: Path, out: Path, jobs: int | None, progress: Callable[[str], No
         moved = found.moved or _Moved(set(), set(), set())
         stale = _Stale({i for i, card in briefs.items() if last_briefs.get(i) != card},
                        {i for i, card in entity_cards.items() if last_cards.get(i) != card},
-                       pages_about(index, config, moved.articles, moved.entities, moved.reach))
+                       pages_about(index, config, moved.articles, moved.entities, moved.reach)
+                       | pages_of_order(index, config, moved.added))
     few = stale is not None and found.read + len(stale.paths) + sum(
         not _fresh(stale, shown) for *_, shown in (last_pages.values() if stale.described else ())) < FEW_PAGES
     render_jobs = 1 if few else jobs  # a few pages to render: starting workers would cost more
@@ -485,7 +488,8 @@ class _Analysis:
 @dataclass
 class _Moved:
     """How the index differs from the last build's when only what some articles mention
-    changed (the articles, entities and settings are the same): what page data it changes."""
+    changed, or articles were added (the other articles, the entities and the settings are
+    the same): what page data it changes."""
 
     reach: set[str]
     """Entities some article gained or lost (so mentioned by more or fewer articles, or by
@@ -495,6 +499,9 @@ class _Moved:
     entities: set[str]
     """Entities whose appearances (which articles mention them, how often, where first) or
     co-occurring entities changed."""
+    added: frozenset[str] = frozenset()
+    """Articles new since the last build (``articles`` holds them too): the order of the
+    articles changed, and with their number the weight of every entity."""
 
 
 class _Stale(NamedTuple):
@@ -585,8 +592,13 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     built = _load(cache, "built")
     last = built.get("links")
     mentions = {a.slug: m for a, (m, _) in zip(articles, done)}
-    before = _mentioned_before(built, frame, texts, annotated, mentions)
-    changes = _moved(before, mentions) if before is not None else None
+    # Articles new since the last build: what the others mentioned then is compared, and they mentioned nothing
+    added = frozenset(texts.keys() - built.get("texts", {}).keys())
+    before = _mentioned_before(built, _digest(salt, *(cards[id(a)] for a in articles if a.slug not in added)),
+                               {s: k for s, k in texts.items() if s not in added}, annotated, mentions)
+    changes = None
+    if before is not None:
+        changes = dataclasses.replace(_moved({**before, **{s: () for s in added}}, mentions), added=added)
 
     def store() -> None:  # for the next build: done while the workers rank, if they do
         files.save()
@@ -596,7 +608,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     known_keys = None
     if last and last[0] == site:
         known_keys = last[1]
-    elif last and before is not None:
+    elif last and before is not None and not added:
         known_keys = _moved_keys(last[1], before, mentions)
     link = _Links(cache, jobs, known_keys, meanwhile=stored,
                   last=(last[1], changes) if last and changes is not None else None)
@@ -606,7 +618,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     lap("index")
     moved = None
     if changes is not None and link.moved is not None:
-        moved = _Moved(changes.reach, changes.articles | link.moved[0], changes.entities | link.moved[1])
+        moved = _Moved(changes.reach, changes.articles | link.moved[0], changes.entities | link.moved[1], changes.added)
     return _Analysis(articles, entities, keys, html, index, diagnostics, counted, cards, site, (site, link.keys),
                      len(files.new), salt, frame, texts, moved, known_names)
 
@@ -999,7 +1011,7 @@ class _Links:
             from .related import RelatedRanker
 
             targets = range(len(ordered))
-            if "links" in old:  # the articles that can rank differently: see the class's docstring
+            if "links" in old and not changes.added:  # the articles that can rank differently: see the class's docstring
                 targets = [i for i, a in enumerate(ordered)  # type: ignore[assignment]
                            if a.slug in changes.articles or not changes.reach.isdisjoint(mentioned[a.slug])]
             _shared.update(ordered=ordered, mentioned=mentioned, targets=targets,  # the ranker only if it is to rank
@@ -1018,7 +1030,7 @@ class _Links:
             if "cooccurring" not in found:
                 found["cooccurring"] = done.pop(0)
             if "links" not in found:
-                ranked: list[Any] = list(old["links"]) if "links" in old else [None] * len(ordered)
+                ranked: list[Any] = list(old["links"]) if "links" in old and not changes.added else [None] * len(ordered)
                 for i, r in zip(targets, (r for part in done for r in part)):
                     ranked[i] = r
                 found["links"] = ranked
@@ -1027,10 +1039,24 @@ class _Links:
                                drop=self.cache.keys(ns) - {keys[ns]})
         if self.last is not None and old.keys() == set(missing):
             links, cooccurring = old.get("links"), old.get("cooccurring")
-            self.moved = ({a.slug for a, r, s in zip(ordered, found["links"], links) if r != s} if links else set(),
-                          {e for e in cooccurring.keys() | found["cooccurring"].keys()
-                           if cooccurring.get(e) != found["cooccurring"].get(e)} if cooccurring else set())
+            related = set()
+            if links and changes.added:  # the last results number the articles without the new ones
+                then = [a for a in ordered if a.slug not in changes.added]
+                if len(then) != len(links):
+                    return related_objects(ordered, found["links"]), found["cooccurring"]  # moved: not known
+                was = {a.slug: _named(r, then) for a, r in zip(then, links)}
+                related = {a.slug for a, r in zip(ordered, found["links"]) if was.get(a.slug) != _named(r, ordered)}
+            elif links:
+                related = {a.slug for a, r, s in zip(ordered, found["links"], links) if r != s}
+            self.moved = (related, {e for e in cooccurring.keys() | found["cooccurring"].keys()
+                                    if cooccurring.get(e) != found["cooccurring"].get(e)} if cooccurring else set())
         return related_objects(ordered, found["links"]), found["cooccurring"]
+
+
+def _named(ranked: Ranked, order: Sequence[Article]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """An article's related articles as a page shows them: by slug (not by number in ``order``),
+    with the entities shared, without the score."""
+    return tuple((order[j].slug, shared) for j, _, shared in ranked)
 
 
 def _link_keys(ordered: tuple[Article, ...], mentions: Mapping[str, Mentioned]) -> dict[str, str]:

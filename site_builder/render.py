@@ -356,6 +356,29 @@ def pages_about(index: SiteIndex, config: Config, articles: Collection[str], ent
     return paths
 
 
+def pages_of_order(index: SiteIndex, config: Config, added: Collection[str]) -> set[str]:
+    """The pages of ``plan_site`` whose data shows where the ``added`` articles come in the order
+    of all, besides ``pages_about`` them: their neighbours' pages (newer, older), the pages of
+    the entities credited with them, and the lists of articles they are in (home, all articles,
+    their year and month, their tags, the tags, the feed and sitemap)."""
+    if not added:
+        return set()
+    paths = {"index.html", "articles/index.html", "tags/index.html"}
+    if config.base_url:
+        paths.update(("feed.xml", "sitemap.xml"))
+    articles = index.articles
+    for i, article in enumerate(articles):
+        if article.slug not in added:
+            continue
+        paths.update(f"articles/{a.slug}.html" for a in articles[max(i - 1, 0):i + 2])
+        paths.update(f"entities/{e}.html" for e in index.bylines.get(article.slug, {}).values())
+        paths.update(f"tags/{slug}.html" for tag in article.tags if (slug := tag_slug(tag)))
+        if article.date:
+            paths.update((f"articles/{article.date.year}/index.html",
+                          f"articles/{article.date.year}/{article.date.month:02d}.html"))
+    return paths
+
+
 def _given(data: dict[str, Any]) -> Callable[[], dict[str, Any]]:
     """A page's data made already (pages few enough that making it when asked saves nothing)."""
     return lambda: data

@@ -897,3 +897,58 @@ def test_a_clean_build_keeps_related_articles_under_the_keys_the_next_build_look
     EDITS["article mentions"][0](project)  # co-occurrence counted again
     build(project, jobs=1)
     assert ranked == [None]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_new_articles_make_again_only_the_pages_they_can_change_and_give_a_clean_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    """Articles are added at random places in the order (dated or not, with tags, credited to an
+    entity or not, sometimes with another edit): every article is ranked again (the weights
+    changed), but only the pages about them, their neighbours, the lists and the pages whose
+    related articles changed are made again; the site is a clean build's every time (with feeds
+    for one seed)."""
+    from site_builder import related
+
+    monkeypatch.setattr(related, "CANDIDATE_CAP", 3)
+    rng = random.Random(seed)
+    project = copy_example(tmp_path)
+    if seed == 1:
+        toml = project / "site.toml"
+        toml.write_text('base_url = "https://news.example.org/"\n' + toml.read_text(encoding="utf-8"), encoding="utf-8")
+    folder = project / "content" / "articles"
+    names = ["Putin", "Moscow", "Kim Jong Un", "Pyongyang", "Vietnam", "Hanoi", "To Lam", "Beijing", "Japan",
+             "Ukraine", "South Korea", "China"]
+
+    def article(path: Path, title: str) -> None:
+        chosen = rng.sample(names, rng.randint(1, 4))
+        front = [f"title: {title}"]
+        if rng.random() < 0.8:
+            front.append(f"date: 2024-0{rng.randint(4, 6)}-{rng.randint(1, 28):02d}")
+        if rng.random() < 0.5:
+            front.append(f"tags: [{', '.join(rng.sample(['Asia', 'Diplomacy', 'Trade'], rng.randint(1, 2)))}]")
+        if rng.random() < 0.3:
+            front.append("author: Antony Blinken")
+        path.write_text("---\n" + "\n".join(front) + "\n---\n" + "".join(f"{n} was there.\n\n" for n in chosen),
+                        encoding="utf-8")
+
+    for i in range(10):
+        article(folder / f"a{i:02d}.md", f"Article {i}")
+    build(project, jobs=1)
+    ordered: list[int] = []
+    pages_of_order = pipeline.pages_of_order
+    monkeypatch.setattr(pipeline, "pages_of_order", lambda index, config, added: (
+        ordered.append(len(added)) if added else None) or pages_of_order(index, config, added))
+    made: list[str] = []
+    monkeypatch.setattr(PageKeys, "context", lambda self, plan, data, context=PageKeys.context: (
+        made.append(plan.path) or context(self, plan, data)))
+    for step in range(6):
+        article(folder / f"n{step}.md", f"New {step}")
+        if step % 2:
+            append(rng.choice(sorted(folder.glob("a*.md"))), f"{rng.choice(names)} was there.\n\n")
+        made.clear()
+        result = build(project, jobs=1)
+        ours = set(made)
+        made.clear()
+        assert pages(result.out) == clean_pages(project, tmp_path), step
+        assert f"articles/n{step}.html" in ours and len(ours) < len(set(made)), step  # the clean build: all
+    assert ordered == [1] * 6
