@@ -285,8 +285,8 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
     read: list[tuple[str, tuple[Any, ...], Document, str, str]] = []  # path, entry, document, old key, key
     for path in edited:
         old, stat = files.get(path), stats[path]
-        if old is None or stat is None or not isinstance(old[2], Article):
-            return None
+        if old is None or stat is None or not isinstance(old[2], Article) or old[0] != before[path]:
+            return None  # (what the files record holds of it is not what the last build read: one failed since)
         entry, doc = _entry(Path(path), stat, load_article)
         if doc is None or entry[3] != old[3] or entry[4] != old[4]:  # front matter changed, or now wrong
             return None
@@ -1003,7 +1003,10 @@ class _Links:
         found = {ns: _loads(self.cache, ns, key, v) for ns, key in keys.items() for v in self.cache.get(ns, [key]).values()}
         missing = [ns for ns in ("links", "cooccurring") if ns not in found]
         last_keys, changes = self.last or ({}, _Moved(set(), set(), set()))
-        old = {ns: _loads(self.cache, ns, last_keys[ns], v) for ns in missing if ns in last_keys
+        # The last results, where these are others: to rank from, and to compare with. Results found
+        # under other keys than the last are not the last build's (a build that failed kept them)
+        differ = [ns for ns in ("links", "cooccurring") if not keys or keys[ns] != last_keys.get(ns)]
+        old = {ns: _loads(self.cache, ns, last_keys[ns], v) for ns in differ if ns in last_keys
                for v in self.cache.get(ns, [last_keys[ns]]).values()}
         if missing:
             mentioned = counts(ordered, mentions)
@@ -1037,7 +1040,7 @@ class _Links:
             for ns in missing:
                 self.cache.put(ns, [(keys[ns], _dumps(self.cache, ns, keys[ns], found[ns]))],
                                drop=self.cache.keys(ns) - {keys[ns]})
-        if self.last is not None and old.keys() == set(missing):
+        if self.last is not None and old.keys() == set(differ):
             links, cooccurring = old.get("links"), old.get("cooccurring")
             related = set()
             if links and changes.added:  # the last results number the articles without the new ones

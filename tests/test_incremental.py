@@ -952,3 +952,20 @@ def test_new_articles_make_again_only_the_pages_they_can_change_and_give_a_clean
         assert pages(result.out) == clean_pages(project, tmp_path), step
         assert f"articles/n{step}.html" in ours and len(ours) < len(set(made)), step  # the clean build: all
     assert ordered == [1] * 6
+
+
+def test_a_failed_build_between_two_edits_leaves_the_next_one_a_clean_build(tmp_path: Path) -> None:
+    """A build that fails while rendering has kept related articles and co-occurrence for its
+    content, in place of the last good build's: the next build, of the same mentions, finds
+    them, and must not take them for the last good build's (the pages whose related articles
+    changed are made again: the article page listing what it shares with the edited one)."""
+    project = copy_example(tmp_path)
+    second_article(project)
+    build(project, jobs=1)
+    append(project / "content/articles/second.md", "\nTo Lam and Hanoi and Vietnam too.\n")
+    (project / "templates").mkdir()
+    (project / "templates/tag.html").write_text("{{ no_such_thing.at_all }}", encoding="utf-8")
+    with pytest.raises(Exception):
+        build(project, jobs=1)
+    shutil.rmtree(project / "templates")
+    assert pages(build(project, jobs=1).out) == clean_pages(project, tmp_path)
