@@ -184,6 +184,7 @@ def measure_serve(project: Path, exe: Path, out: Path, runs: int) -> list[tuple[
     """Seconds from each kind of edit to its site in place under ``site-builder serve``, which
     watches the files and builds again in the one process it keeps (what a reader of the open
     pages waits for, the reload itself aside); and the last build's summary."""
+    remove_added(project)  # what a run stopped before its end left
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen([str(exe), "serve", str(project), "--out", str(out), "--port", "0"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
@@ -214,7 +215,11 @@ def measure_serve(project: Path, exe: Path, out: Path, runs: int) -> list[tuple[
             results.append((name, times, summary.split(" in ")[0].strip().rstrip(",")))
     finally:
         server.send_signal(signal.SIGINT)
-        server.wait(60)
+        try:
+            server.wait(60)
+        except subprocess.TimeoutExpired:  # not stopped by Ctrl-C in time: its figures are in
+            server.kill()
+            server.wait()
         remove_added(project)
     return results
 

@@ -27,6 +27,7 @@ import watchfiles
 from .config import load_config, theme_dir
 from .errors import BuildFailed, SiteError
 from .pipeline import build, release
+from .write import Inputs, look
 
 EVENTS = "/__site-builder/events"
 SCRIPT = """<script>/* site-builder serve: live reload */(function () {
@@ -195,9 +196,14 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
     out = out if out is not None else root / "public"
     builds = Builds()
 
+    built: list[str | None] = [None]
+    """The fingerprint of the inputs that the last build read (see ``missed``)."""
+
     def rebuild() -> None:
+        seen = _look(root, out)
+        built[0] = seen.fingerprint if seen is not None else None
         try:  # what the build made is freed once the pages are told (release)
-            result = build(root, out, jobs=jobs, release=False, remember=True)
+            result = build(root, out, jobs=jobs, release=False, remember=True, seen=seen)
         except BuildFailed as failed:
             for diagnostic in (*failed.warnings, *failed.errors):
                 report(str(diagnostic))
@@ -228,14 +234,18 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
         watching = True
         while watching:
             watching = False
-            folders, settings = watched(root), _stat(root / "site.toml")
+            folders, settings, started = watched(root), _stat(root / "site.toml"), False
             for changes in watchfiles.watch(*folders, stop_event=stop, debounce=300, raise_interrupt=False,
                                             yield_on_timeout=True, rust_timeout=500):
                 now = _stat(root / "site.toml")
-                if not changes and now == settings:
+                # Once watching: an edit made before (while the last build ran) is not seen as a change
+                missed = not started and built[0] is not None and getattr(_look(root, out), "fingerprint", "") != built[0]
+                started = True
+                if not changes and now == settings and not missed:
                     continue
                 settings = now
-                names = sorted({posixpath.basename(path) for _, path in changes}) or ["site.toml"]
+                names = sorted({posixpath.basename(path) for _, path in changes}) or (
+                    ["site.toml"] if not missed else ["files edited during the last build"])
                 report(f"changed: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
                 rebuild()
                 if watched(root) != folders:  # templates/ or themes/ appeared, or the theme changed
@@ -244,6 +254,14 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _look(root: Path, out: Path) -> Inputs | None:
+    """What a build of ``root`` would read (None if its settings cannot be read: the build says why)."""
+    try:
+        return look(load_config(root), out)
+    except SiteError:
+        return None
 
 
 def _stat(path: Path) -> tuple[int, int] | None:

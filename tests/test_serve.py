@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -70,10 +71,12 @@ def test_nothing_outside_the_output_folder_is_served(served: tuple[Path, int], p
     assert status == 404 and b"Annotated News" not in body and b"root:" not in body
 
 
-def wait_for_event(stream: http.client.HTTPResponse, name: str) -> str:
-    """The data of the next event called ``name``, skipping others."""
+def wait_for_event(stream: http.client.HTTPResponse, name: str, within: float = 120) -> str:
+    """The data of the next event called ``name``, skipping others (and the keep-alives)."""
     event, data = "", []
+    deadline = time.monotonic() + within
     while True:
+        assert time.monotonic() < deadline, f"no {name} event in {within} s"
         line = stream.fp.readline().decode("utf-8").rstrip("\n")
         if line.startswith("event: "):
             event, data = line[7:], []
@@ -158,6 +161,43 @@ def test_a_first_build_that_fails_serves_its_errors(tmp_path: Path) -> None:
         assert ready.wait(60)
         status, body = get(address[0][1], "/")
         assert status == 503 and b"missing required &#x27;title&#x27;" in body and EVENTS.encode() in body
+    finally:
+        stop.set()
+        thread.join(30)
+
+
+def test_an_edit_made_while_a_build_ran_is_built_once_watching(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watcher starts after the first build: an edit made meanwhile (a first build takes a
+    while on a big site) is no change it sees, yet it is built as soon as it watches."""
+    from site_builder import serve as serve_module
+
+    project = copy_example(tmp_path)
+    article = project / "content" / "articles" / "russia-north-korea-pact.md"
+    builds: list[int] = []
+
+    def first_build(*args: Any, **kwargs: Any) -> Any:
+        result = build(*args, **kwargs)
+        if not builds:  # after it read the files, before the watcher started
+            article.write_text(article.read_text(encoding="utf-8").replace(
+                "mutual aid agreement", "mutual aid treaty", 1), encoding="utf-8")
+        builds.append(1)
+        return result
+
+    monkeypatch.setattr(serve_module, "build", first_build)
+    stop, ready = threading.Event(), threading.Event()
+    address: list[tuple[str, int]] = []
+    thread = threading.Thread(target=serve, kwargs={
+        "root": project, "port": 0, "stop": stop, "report": lambda line: None, "jobs": 1,
+        "ready": lambda where: address.append(where) or ready.set()}, daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(60)
+        events = http.client.HTTPConnection("127.0.0.1", address[0][1], timeout=60)
+        events.request("GET", f"{EVENTS}?since=1")
+        wait_for_event(events.getresponse(), "reload", within=20)
+        assert b"mutual aid treaty" in get(address[0][1], "/" + ARTICLE)[1] and len(builds) == 2
+        events.close()
     finally:
         stop.set()
         thread.join(30)
