@@ -300,8 +300,7 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
         if names is None or not shows_body_once(env, ARTICLE):
             return None
         _shared.update(names=_loads(cache, "names", built["names"], names), link_all=config.link == "all",
-                       raw=config.allow_raw_html,
-                       cache=cache.folder)
+                       raw=config.allow_raw_html, cache=cache.folder)
         again = [(old, key, summary, problems) for (_, old, key), (summary, problems, _, _) in
                  zip(todo, _annotate_all([(doc, ARTICLE_LINKS, None, key) for doc, _, key in todo]))]
         if alone is not None and cache.folder is not None:
@@ -594,8 +593,8 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     mentions = {a.slug: m for a, (m, _) in zip(articles, done)}
     # Articles new since the last build: what the others mentioned then is compared, and they mentioned nothing
     added = frozenset(texts.keys() - built.get("texts", {}).keys())
-    before = _mentioned_before(built, _digest(salt, *(cards[id(a)] for a in articles if a.slug not in added)),
-                               {s: k for s, k in texts.items() if s not in added}, annotated, mentions)
+    frame_then = _digest(salt, *(cards[id(a)] for a in articles if a.slug not in added)) if added else frame
+    before = _mentioned_before(built, frame_then, {s: k for s, k in texts.items() if s not in added}, annotated, mentions)
     changes = None
     if before is not None:
         changes = dataclasses.replace(_moved({**before, **{s: () for s in added}}, mentions), added=added)
@@ -776,27 +775,25 @@ def _loads(cache: Cache, ns: str, key: str, data: bytes) -> Any:
     a copy: a server's rebuild at 10,000 articles unpickled 30 MB of files, annotations and
     page keys, 0.3 s of an edit's, where only a few of the shards had changed. The objects
     are never changed."""
-    if not _USED or cache.folder is None:
-        return pickle.loads(data)
-    where = (str(cache.folder), ns, key)
-    _USED[-1].add(where)
-    kept = _KEPT.get(where)
-    if kept is not None and kept[0] == data:
-        return kept[1]
-    value = pickle.loads(data)
-    _KEPT[where] = (data, value)
-    return value
+    kept = _KEPT.get((str(cache.folder), ns, key)) if _USED else None
+    return _keep(cache, ns, key, data, kept[1] if kept is not None and kept[0] == data else pickle.loads(data))
 
 
 def _dumps(cache: Cache, ns: str, key: str, value: Any) -> bytes:
     """``pickle.dumps(value)``, to be kept as the entry ``key`` of ``ns``; while builds remember,
     the next is given ``value`` itself (see ``_loads``)."""
     data = pickle.dumps(value)
+    _keep(cache, ns, key, data, value)
+    return data
+
+
+def _keep(cache: Cache, ns: str, key: str, data: bytes, value: T) -> T:
+    """``value``, remembered as the entry ``key`` of ``ns``, made of ``data``, while builds remember."""
     if _USED and cache.folder is not None:
         where = (str(cache.folder), ns, key)
         _USED[-1].add(where)
         _KEPT[where] = (data, value)
-    return data
+    return value
 
 
 def _update(cache: Cache, ns: str, changes: dict[str, Any]) -> None:
@@ -1013,8 +1010,9 @@ class _Links:
             # numpy: imported only when there is ranking to do
             from .related import RelatedRanker
 
+            ranking = None if changes.added else old.get("links")  # the last, if it numbers the articles as now
             targets = range(len(ordered))
-            if "links" in old and not changes.added:  # the articles that can rank differently: see the class's docstring
+            if ranking is not None:  # the articles that can rank differently: see the class's docstring
                 targets = [i for i, a in enumerate(ordered)  # type: ignore[assignment]
                            if a.slug in changes.articles or not changes.reach.isdisjoint(mentioned[a.slug])]
             _shared.update(ordered=ordered, mentioned=mentioned, targets=targets,  # the ranker only if it is to rank
@@ -1033,7 +1031,7 @@ class _Links:
             if "cooccurring" not in found:
                 found["cooccurring"] = done.pop(0)
             if "links" not in found:
-                ranked: list[Any] = list(old["links"]) if "links" in old and not changes.added else [None] * len(ordered)
+                ranked: list[Any] = list(ranking) if ranking is not None else [None] * len(ordered)
                 for i, r in zip(targets, (r for part in done for r in part)):
                     ranked[i] = r
                 found["links"] = ranked
