@@ -220,3 +220,49 @@ def test_carriage_returns_and_nul_bytes_are_normalized_as_markdown_it_does(names
     html = annotate(doc(body), NameTable([])).html
     reference = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(body)
     assert html == reference
+
+
+PLAIN = ["Kim Jong Un met To Lam.", "Russia", "Russia’s", "Kim", "U.S.", "U.N. Security Council", " ", "the", "North Korea",
+         "Kimberley", "to lam", "AT&T", "3.5", "2024", '"', "!", "é", "\n\n", "\n\n"]
+"""Text that markdown-it parses to paragraphs of one text token..."""
+NOT_PLAIN = [*WORDS, " \t\n\n", "\t", "  ", "\u00a0", "\u3000", "\u2028", "\x0b", "\x0c", "7)", "7) x", "+ x", "&amp;", "&#39;", "&x",
+             "#", "=", "+", "-", ">", "~", "~~Russia~~", "_Russia_", "\0", "\r", "\\.", "\\!", "==", "---", "    ", "\n    code", "\u0301", "<", "&", "\n"]
+"""...and what can make it something else."""
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.lists(st.sampled_from(PLAIN * 6 + NOT_PLAIN), max_size=40).map("".join),
+                 st.tuples(st.lists(st.sampled_from(PLAIN), max_size=20).map("".join), st.sampled_from(NOT_PLAIN),
+                           st.lists(st.sampled_from(PLAIN), max_size=20).map("".join)).map("".join)), st.booleans())
+def test_plain_paragraphs_are_annotated_as_markdown_it_parses_them(names: NameTable, source: str,
+                                                                   link_all: bool) -> None:
+    """A text of one-line paragraphs without syntax skips markdown-it (``_plain_paragraphs``):
+    its HTML, mentions and diagnostics are what markdown-it's parse makes of it."""
+    _same_either_way(names, source, link_all)
+
+
+@pytest.mark.parametrize("link_all", [False, True])
+def test_each_piece_of_syntax_is_parsed_as_markdown_it_parses_it(names: NameTable, link_all: bool) -> None:
+    """The same, for each piece of syntax in each place: where plain text is taken for syntax,
+    or syntax for plain text, the HTML differs."""
+    for odd in NOT_PLAIN:
+        for text in (odd, f"Kim Jong Un met {odd} Russia.", f"Russia.\n\n{odd}\n\nTo Lam", f"Kim{odd}Russia", f"x {odd}x"):
+            _same_either_way(names, text, link_all)
+
+
+def _same_either_way(names: NameTable, text: str, link_all: bool) -> None:
+    import site_builder.annotate as module
+    fast = annotate(doc(text), names, link_all=link_all, href_prefix="../entities/", exclude="russia")
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(module, "_plain_paragraphs", lambda text: None)
+        slow = annotate(doc(text), names, link_all=link_all, href_prefix="../entities/", exclude="russia")
+    assert (fast.html, fast.mentions, fast.diagnostics) == (slow.html, slow.mentions, slow.diagnostics), repr(text)
+
+
+def test_most_news_text_is_plain_paragraphs() -> None:
+    from site_builder.annotate import _plain_paragraphs
+    text = "Kim Jong Un met Vladimir Putin in Pyongyang.\n\n\"It's 3.5% up,\" said AT&T's chief - again!\n"
+    assert _plain_paragraphs(text) == ["Kim Jong Un met Vladimir Putin in Pyongyang.",
+                                       "\"It's 3.5% up,\" said AT&T's chief - again!"]
+    for syntax in ("# Title", "A *b*", "3. list", "a\nb", "    code", "[[Russia]]", "&amp;", "- x", "> q"):
+        assert _plain_paragraphs(f"Plain.\n\n{syntax}\n") is None, syntax

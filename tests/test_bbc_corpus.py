@@ -91,3 +91,24 @@ def test_sidebars_agree_with_entity_pages(corpus: tuple[Path, dict[str, str]]) -
         soup = BeautifulSoup((out / "articles" / f"{slug}.html").read_text(encoding="utf-8"), "html.parser")
         in_sidebar = "Tony Blair" in [a.get_text() for a in soup.select("aside .xref-group a")]
         assert in_sidebar == (slug in expected), slug
+
+
+def test_news_text_annotated_without_markdown_it_is_what_markdown_it_makes_of_it() -> None:
+    """Real articles are mostly one-line paragraphs of plain text, which annotation reads without
+    markdown-it (``_plain_paragraphs``): every one is annotated as markdown-it parses it."""
+    import site_builder.annotate as module
+    from site_builder.annotate import annotate
+    from site_builder.model import Document
+    from site_builder.names import NameTable
+
+    from .conftest import entity
+    names = NameTable(entity(i, name, type=kind, aliases=a, short_names=s) for i, (name, kind, a, s) in REGISTRY.items())
+    docs = [Document(path, _body(path)[1], 4) for folder in ("politics", "tech", "business")
+            for path in sorted((BBC / folder).glob("*.md"))]
+    fast = [annotate(d, names, href_prefix="../entities/") for d in docs]
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(module, "_plain_paragraphs", lambda text: None)
+        slow = [annotate(d, names, href_prefix="../entities/") for d in docs]
+    assert [(a.html, a.mentions) for a in fast] == [(a.html, a.mentions) for a in slow]
+    plain = sum(module._plain_paragraphs(d.body) is not None for d in docs)
+    assert plain > len(docs) / 2, f"{plain} of {len(docs)}"
