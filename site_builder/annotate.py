@@ -399,6 +399,9 @@ _plain = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 def prose(markdown: str) -> str:
     """The running text of a Markdown body, a paragraph a line: no code, no markup (what the
     name detector reads)."""
+    paragraphs = _plain_paragraphs(markdown)
+    if paragraphs is not None:
+        return "\n".join(p for p in paragraphs if p)  # (an empty one has no text token)
     blocks = []
     for token in _plain.parse(markdown):
         if token.type == "inline" and token.children:

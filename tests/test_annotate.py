@@ -251,11 +251,15 @@ def test_each_piece_of_syntax_is_parsed_as_markdown_it_parses_it(names: NameTabl
 
 
 def _same_either_way(names: NameTable, text: str, link_all: bool) -> None:
+    """Annotation, and the running text the name detector reads (``prose``), are the same whether
+    plain paragraphs skip markdown-it or not."""
     import site_builder.annotate as module
     fast = annotate(doc(text), names, link_all=link_all, href_prefix="../entities/", exclude="russia")
+    quick = module.prose(text)
     with pytest.MonkeyPatch.context() as m:
         m.setattr(module, "_plain_paragraphs", lambda text: None)
         slow = annotate(doc(text), names, link_all=link_all, href_prefix="../entities/", exclude="russia")
+        assert quick == module.prose(text), repr(text)
     assert (fast.html, fast.mentions, fast.diagnostics) == (slow.html, slow.mentions, slow.diagnostics), repr(text)
 
 
