@@ -1,9 +1,13 @@
 """Stage 2, annotate: one Markdown document -> HTML with entity links, and its mentions.
 
-The only module that imports markdown_it. Entity links are made in the token
-stream, after inline parsing (like markdown-it's linkify rule): runs of
-``text`` and ``softbreak`` tokens are searched as one string, so a name may
-cross a soft line break, and the tokens are split around each match into
+The only module that imports markdown_it, which a text of one-line paragraphs
+without Markdown syntax (most news text) skips: the HTML of each is made at
+once from its text and links (``_plain_paragraphs``), as markdown-it would.
+
+Otherwise entity links are made in the token stream, after inline parsing
+(like markdown-it's linkify rule): runs of ``text`` and ``softbreak`` tokens
+are searched as one string, so a name may cross a soft line break, and the
+tokens are split around each match into
 ``link_open``/``text``/``link_close``. Code spans, links, autolinks, images,
 raw HTML and headings are other token types or skipped regions, so they are
 never touched, and since only whole text runs outside links are searched no
