@@ -1,8 +1,8 @@
 """Stage 2, annotate: one Markdown document -> HTML with entity links, and its mentions.
 
 The only module that imports markdown_it, which a text of one-line paragraphs
-without Markdown syntax (most news text) skips: the HTML of each is made at
-once from its text and links (``_plain_paragraphs``), as markdown-it would.
+and headings without Markdown syntax (most news text) skips: the HTML of each
+is made at once from its text and links (``_plain_blocks``), as markdown-it would.
 
 Otherwise entity links are made in the token stream, after inline parsing
 (like markdown-it's linkify rule): runs of ``text`` and ``softbreak`` tokens
@@ -28,7 +28,7 @@ from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml, isLinkClose, isLinkOpen
+from markdown_it.common.utils import escapeHtml, isLinkClose, isLinkOpen, mdTrim
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore, normalize
 from markdown_it.rules_inline import StateInline
@@ -319,9 +319,10 @@ def annotate(doc: Document, names: NameTable, *, link_all: bool = False,
     html = []
     for offset, piece in _pieces(doc.body):
         st.doc = Document(doc.path, piece, doc.body_line + offset)
-        paragraphs = _plain_paragraphs(piece)
-        if paragraphs is not None:
-            html += [f"<p>{_linked(p, p, 0, st) or escapeHtml(p)}</p>\n" for p in paragraphs]
+        blocks = _plain_blocks(piece)
+        if blocks is not None:  # headings are never annotated
+            html += [f"<p>{_linked(t, t, 0, st) or escapeHtml(t)}</p>\n" if tag == "p" else
+                     f"<{tag}>{escapeHtml(t)}</{tag}>\n" for tag, t in blocks]
             continue
         tokens = _md.parse(piece, env)
         part = _md.renderer.render(tokens, _md.options, env)
@@ -350,24 +351,38 @@ _BLOCK = re.compile(r"[ \t#>+\-]|\d+[.)]")
 a quote, a list (tables and underlined headings have more than one line)."""
 
 
-def _plain_paragraphs(text: str) -> list[str] | None:
-    """The paragraphs of a text that is nothing but paragraphs of one line without Markdown
-    syntax (most articles), or None. Each would be parsed to one text token in a paragraph:
+_HEADING = re.compile(r"(#{1,6})[ \t]")
+"""A heading's start (#, ##, ... and a space or tab)."""
+
+
+def _plain_blocks(text: str) -> list[tuple[str, str]] | None:
+    """The blocks of a text that is nothing but paragraphs and headings of one line without
+    Markdown syntax (most articles), or None: (tag, text) for each, a blank line between
+    them. Each is what markdown-it would parse to one text token in a paragraph or heading:
     parsing them takes half of annotating, and is skipped. What may be syntax is never taken
-    for plain (a line starting ``3.5``, say): markdown-it-py parses those texts as before."""
+    for plain (a line starting ``3.5``, a heading ending in '#'): markdown-it-py parses those
+    texts as before."""
     if any(c in text for c in _SYNTAX) or ("&" in text and _REFERENCE.search(text)):
         return None
-    paragraphs: list[str] = []
+    blocks: list[tuple[str, str]] = []
     blank = True
     for line in text.split("\n"):
         if not line.strip(" \t"):
             blank = True
-        elif blank and not _BLOCK.match(line):
-            paragraphs.append(line.strip())
-            blank = False
-        else:
+            continue
+        if not blank:
             return None
-    return paragraphs
+        blank = False
+        if heading := _HEADING.match(line):
+            title = mdTrim(line[heading.end():])
+            if title.endswith("#"):  # (a closing sequence of #s, perhaps)
+                return None
+            blocks.append((f"h{len(heading.group(1))}", title))
+        elif _BLOCK.match(line):
+            return None
+        else:
+            blocks.append(("p", line.strip()))
+    return blocks
 
 
 PIECE = 1 << 20
@@ -403,9 +418,9 @@ _plain = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 def prose(markdown: str) -> str:
     """The running text of a Markdown body, a paragraph a line: no code, no markup (what the
     name detector reads)."""
-    paragraphs = _plain_paragraphs(markdown)
-    if paragraphs is not None:
-        return "\n".join(p for p in paragraphs if p)  # (an empty one has no text token)
+    plain = _plain_blocks(markdown)
+    if plain is not None:
+        return "\n".join(t for _, t in plain if t)  # (an empty paragraph has no text token)
     blocks = []
     for token in _plain.parse(markdown):
         if token.type == "inline" and token.children:

@@ -223,10 +223,13 @@ def test_carriage_returns_and_nul_bytes_are_normalized_as_markdown_it_does(names
 
 
 PLAIN = ["Kim Jong Un met To Lam.", "Russia", "Russia’s", "Kim", "U.S.", "U.N. Security Council", " ", "the", "North Korea",
-         "Kimberley", "to lam", "AT&T", "3.5", "2024", '"', "!", "é", "\n\n", "\n\n"]
-"""Text that markdown-it parses to paragraphs of one text token..."""
+         "Kimberley", "to lam", "AT&T", "3.5", "2024", '"', "!", "é", "\n\n", "\n\n", "\n\n## Talks in Pyongyang\n\n",
+         "\n\n# Kim Jong Un\t \n\n", "\n\n###### To Lam\u2002\n\n", "\n\n#\tRussia #1\n\n", "\n\n## Kim\x1c\n\n"]
+"""Text that markdown-it parses to paragraphs and headings of one text token..."""
 NOT_PLAIN = [*WORDS, " \t\n\n", "\t", "  ", "\u00a0", "\u3000", "\u2028", "\x0b", "\x0c", "7)", "7) x", "+ x", "&amp;", "&#39;", "&x",
-             "#", "=", "+", "-", ">", "~", "~~Russia~~", "_Russia_", "\0", "\r", "\\.", "\\!", "==", "---", "    ", "\n    code", "\u0301", "<", "&", "\n"]
+             "#", "=", "+", "-", ">", "~", "~~Russia~~", "_Russia_", "\0", "\r", "\\.", "\\!", "==", "---", "    ", "\n    code", "\u0301", "<", "&", "\n",
+             "\n\n####### Seven\n\n", "\n\n# Closed #\n\n", "\n\n# C#\n\n", "\n\n#Tag\n\n", "\n\n#\n\n", "\n\n## \n\n",
+             "\n\n#\u3000Russia\n\n", "\n\n # Indented\n\n", "\n## Under a line\n", "\n\n## Over a line\n"]
 """...and what can make it something else."""
 
 
@@ -234,9 +237,8 @@ NOT_PLAIN = [*WORDS, " \t\n\n", "\t", "  ", "\u00a0", "\u3000", "\u2028", "\x0b"
 @given(st.one_of(st.lists(st.sampled_from(PLAIN * 6 + NOT_PLAIN), max_size=40).map("".join),
                  st.tuples(st.lists(st.sampled_from(PLAIN), max_size=20).map("".join), st.sampled_from(NOT_PLAIN),
                            st.lists(st.sampled_from(PLAIN), max_size=20).map("".join)).map("".join)), st.booleans())
-def test_plain_paragraphs_are_annotated_as_markdown_it_parses_them(names: NameTable, source: str,
-                                                                   link_all: bool) -> None:
-    """A text of one-line paragraphs without syntax skips markdown-it (``_plain_paragraphs``):
+def test_plain_blocks_are_annotated_as_markdown_it_parses_them(names: NameTable, source: str, link_all: bool) -> None:
+    """A text of one-line paragraphs and headings without syntax skips markdown-it (``_plain_blocks``):
     its HTML, mentions and diagnostics are what markdown-it's parse makes of it."""
     _same_either_way(names, source, link_all)
 
@@ -252,21 +254,21 @@ def test_each_piece_of_syntax_is_parsed_as_markdown_it_parses_it(names: NameTabl
 
 def _same_either_way(names: NameTable, text: str, link_all: bool) -> None:
     """Annotation, and the running text the name detector reads (``prose``), are the same whether
-    plain paragraphs skip markdown-it or not."""
+    plain paragraphs and headings skip markdown-it or not."""
     import site_builder.annotate as module
     fast = annotate(doc(text), names, link_all=link_all, href_prefix="../entities/", exclude="russia")
     quick = module.prose(text)
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(module, "_plain_paragraphs", lambda text: None)
+        m.setattr(module, "_plain_blocks", lambda text: None)
         slow = annotate(doc(text), names, link_all=link_all, href_prefix="../entities/", exclude="russia")
         assert quick == module.prose(text), repr(text)
     assert (fast.html, fast.mentions, fast.diagnostics) == (slow.html, slow.mentions, slow.diagnostics), repr(text)
 
 
-def test_most_news_text_is_plain_paragraphs() -> None:
-    from site_builder.annotate import _plain_paragraphs
-    text = "Kim Jong Un met Vladimir Putin in Pyongyang.\n\n\"It's 3.5% up,\" said AT&T's chief - again!\n"
-    assert _plain_paragraphs(text) == ["Kim Jong Un met Vladimir Putin in Pyongyang.",
-                                       "\"It's 3.5% up,\" said AT&T's chief - again!"]
-    for syntax in ("# Title", "A *b*", "3. list", "a\nb", "    code", "[[Russia]]", "&amp;", "- x", "> q"):
-        assert _plain_paragraphs(f"Plain.\n\n{syntax}\n") is None, syntax
+def test_most_news_text_is_plain_blocks() -> None:
+    from site_builder.annotate import _plain_blocks
+    text = "Kim Jong Un met Vladimir Putin in Pyongyang.\n\n## The pact\n\n\"It's 3.5% up,\" said AT&T's chief - again!\n"
+    assert _plain_blocks(text) == [("p", "Kim Jong Un met Vladimir Putin in Pyongyang."), ("h2", "The pact"),
+                                   ("p", "\"It's 3.5% up,\" said AT&T's chief - again!")]
+    for syntax in ("# Title #", "A *b*", "3. list", "a\nb", "    code", "[[Russia]]", "&amp;", "- x", "> q"):
+        assert _plain_blocks(f"Plain.\n\n{syntax}\n") is None, syntax

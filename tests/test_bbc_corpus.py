@@ -95,7 +95,7 @@ def test_sidebars_agree_with_entity_pages(corpus: tuple[Path, dict[str, str]]) -
 
 def test_news_text_annotated_without_markdown_it_is_what_markdown_it_makes_of_it() -> None:
     """Real articles are mostly one-line paragraphs of plain text, which annotation reads without
-    markdown-it (``_plain_paragraphs``): every one is annotated as markdown-it parses it."""
+    markdown-it (``_plain_blocks``): every one is annotated as markdown-it parses it."""
     import site_builder.annotate as module
     from site_builder.annotate import annotate
     from site_builder.model import Document
@@ -107,8 +107,8 @@ def test_news_text_annotated_without_markdown_it_is_what_markdown_it_makes_of_it
             for path in sorted((BBC / folder).glob("*.md"))]
     fast = [annotate(d, names, href_prefix="../entities/") for d in docs]
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(module, "_plain_paragraphs", lambda text: None)
+        m.setattr(module, "_plain_blocks", lambda text: None)
         slow = [annotate(d, names, href_prefix="../entities/") for d in docs]
     assert [(a.html, a.mentions) for a in fast] == [(a.html, a.mentions) for a in slow]
-    plain = sum(module._plain_paragraphs(d.body) is not None for d in docs)
+    plain = sum(module._plain_blocks(d.body) is not None for d in docs)
     assert plain > len(docs) / 2, f"{plain} of {len(docs)}"
