@@ -1,8 +1,9 @@
 """Stage 2, annotate: one Markdown document -> HTML with entity links, and its mentions.
 
-The only module that imports markdown_it, which a text of one-line paragraphs
-and headings without Markdown syntax (most news text) skips: the HTML of each
-is made at once from its text and links (``_plain_blocks``), as markdown-it would.
+The only module that imports markdown_it, which a text of paragraphs and
+one-line headings without other Markdown syntax (most news text) skips: the HTML
+of each is made at once from its text and links (``_plain_blocks``), as
+markdown-it would.
 
 Otherwise entity links are made in the token stream, after inline parsing
 (like markdown-it's linkify rule): runs of ``text`` and ``softbreak`` tokens
@@ -320,9 +321,10 @@ def annotate(doc: Document, names: NameTable, *, link_all: bool = False,
     for offset, piece in _pieces(doc.body):
         st.doc = Document(doc.path, piece, doc.body_line + offset)
         blocks = _plain_blocks(piece)
-        if blocks is not None:  # headings are never annotated
-            html += [f"<p>{_linked(t, t, 0, st) or escapeHtml(t)}</p>\n" if tag == "p" else
-                     f"<{tag}>{escapeHtml(t)}</{tag}>\n" for tag, t in blocks]
+        if blocks is not None:
+            for tag, text in blocks:  # headings are never annotated
+                inner = _linked(text, text, 0, st) if tag == "p" else None
+                html.append(f"<{tag}>{inner or escapeHtml(text)}</{tag}>\n")
             continue
         tokens = _md.parse(piece, env)
         part = _md.renderer.render(tokens, _md.options, env)
@@ -346,42 +348,40 @@ _SYNTAX = "\\`*_]<~\0\r"
 strikethrough, and what markdown-it's normalize rule changes..."""
 _REFERENCE = re.compile(r"&(?:#|[A-Za-z][A-Za-z0-9]*;)")
 """...and character references (a search for each character is 40 times faster than one regex)."""
-_BLOCK = re.compile(r"[ \t#>+\-]|\d+[.)]")
-"""What may start a block other than a paragraph, at a line's start: indented code, a heading,
-a quote, a list (tables and underlined headings have more than one line)."""
-
-
+_BLOCK = re.compile(r"[ \t#>+\-=|:]|\d+[.)]")
+"""What may start a block other than a paragraph, at a line's start, or end the paragraph above:
+indented code, a heading, a quote, a list, a heading's or a table's underline."""
 _HEADING = re.compile(r"(#{1,6})[ \t]")
 """A heading's start (#, ##, ... and a space or tab)."""
 
 
 def _plain_blocks(text: str) -> list[tuple[str, str]] | None:
-    """The blocks of a text that is nothing but paragraphs and headings of one line without
-    Markdown syntax (most articles), or None: (tag, text) for each, a blank line between
-    them. Each is what markdown-it would parse to one text token in a paragraph or heading:
-    parsing them takes half of annotating, and is skipped. What may be syntax is never taken
-    for plain (a line starting ``3.5``, a heading ending in '#'): markdown-it-py parses those
-    texts as before."""
+    """The blocks of a text that is nothing but paragraphs and one-line headings without other
+    Markdown syntax (most articles), or None: (tag, text) for each, a paragraph's lines joined
+    by newlines. Each is what markdown-it would parse to text tokens (and soft breaks) in a
+    paragraph or a heading: parsing them takes half of annotating, and is skipped. What may
+    be syntax is never taken for plain (a line starting ``3.5``, a heading ending in '#', a
+    space before a line break): markdown-it-py parses those texts as before."""
     if any(c in text for c in _SYNTAX) or ("&" in text and _REFERENCE.search(text)):
         return None
     blocks: list[tuple[str, str]] = []
-    blank = True
-    for line in text.split("\n"):
-        if not line.strip(" \t"):
-            blank = True
-            continue
-        if not blank:
-            return None
-        blank = False
-        if heading := _HEADING.match(line):
+    lines: list[str] = []  # those of the paragraph being read
+    for line in (*text.split("\n"), ""):
+        heading = _HEADING.match(line)
+        if lines and (heading or not line.strip(" \t")):  # the paragraph ends
+            blocks.append(("p", "\n".join(lines).strip()))
+            lines = []
+        if heading:
             title = mdTrim(line[heading.end():])
             if title.endswith("#"):  # (a closing sequence of #s, perhaps)
                 return None
             blocks.append((f"h{len(heading.group(1))}", title))
-        elif _BLOCK.match(line):
+        elif not line.strip(" \t"):
+            continue
+        elif _BLOCK.match(line) or lines and lines[-1].endswith(" "):  # (a space before a line break: a break)
             return None
         else:
-            blocks.append(("p", line.strip()))
+            lines.append(line)
     return blocks
 
 
@@ -420,7 +420,7 @@ def prose(markdown: str) -> str:
     name detector reads)."""
     plain = _plain_blocks(markdown)
     if plain is not None:
-        return "\n".join(t for _, t in plain if t)  # (an empty paragraph has no text token)
+        return "\n".join(t.replace("\n", " ") for _, t in plain if t)  # (an empty paragraph has no text token)
     blocks = []
     for token in _plain.parse(markdown):
         if token.type == "inline" and token.children:

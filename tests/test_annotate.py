@@ -224,12 +224,14 @@ def test_carriage_returns_and_nul_bytes_are_normalized_as_markdown_it_does(names
 
 PLAIN = ["Kim Jong Un met To Lam.", "Russia", "Russia’s", "Kim", "U.S.", "U.N. Security Council", " ", "the", "North Korea",
          "Kimberley", "to lam", "AT&T", "3.5", "2024", '"', "!", "é", "\n\n", "\n\n", "\n\n## Talks in Pyongyang\n\n",
-         "\n\n# Kim Jong Un\t \n\n", "\n\n###### To Lam\u2002\n\n", "\n\n#\tRussia #1\n\n", "\n\n## Kim\x1c\n\n"]
-"""Text that markdown-it parses to paragraphs and headings of one text token..."""
+         "\n\n# Kim Jong Un\t \n\n", "\n\n###### To Lam\u2002\n\n", "\n\n#\tRussia #1\n\n", "\n\n## Kim\x1c\n\n", "\n", "Kim\nJong Un", "\u00a0\n"]
+"""Text that markdown-it parses to paragraphs (text and soft breaks) and headings (one text token)..."""
 NOT_PLAIN = [*WORDS, " \t\n\n", "\t", "  ", "\u00a0", "\u3000", "\u2028", "\x0b", "\x0c", "7)", "7) x", "+ x", "&amp;", "&#39;", "&x",
              "#", "=", "+", "-", ">", "~", "~~Russia~~", "_Russia_", "\0", "\r", "\\.", "\\!", "==", "---", "    ", "\n    code", "\u0301", "<", "&", "\n",
              "\n\n####### Seven\n\n", "\n\n# Closed #\n\n", "\n\n# C#\n\n", "\n\n#Tag\n\n", "\n\n#\n\n", "\n\n## \n\n",
-             "\n\n#\u3000Russia\n\n", "\n\n # Indented\n\n", "\n## Under a line\n", "\n\n## Over a line\n"]
+             "\n\n#\u3000Russia\n\n", "\n\n # Indented\n\n", "\n## Under a line\n", "\n\n## Over a line\n",
+             "  \n", " \n", "\t\n", "\n===", "\n=", "\n---", "\n|---|", "a | b\n:-- | --:", "\n1. item", "\n2) x",
+             "\n> q", "\n    lazy", "\\\n", "\n\u3000x", "a | b\n|---|---|", "\n# Heading\nunder it"]
 """...and what can make it something else."""
 
 
@@ -270,5 +272,6 @@ def test_most_news_text_is_plain_blocks() -> None:
     text = "Kim Jong Un met Vladimir Putin in Pyongyang.\n\n## The pact\n\n\"It's 3.5% up,\" said AT&T's chief - again!\n"
     assert _plain_blocks(text) == [("p", "Kim Jong Un met Vladimir Putin in Pyongyang."), ("h2", "The pact"),
                                    ("p", "\"It's 3.5% up,\" said AT&T's chief - again!")]
-    for syntax in ("# Title #", "A *b*", "3. list", "a\nb", "    code", "[[Russia]]", "&amp;", "- x", "> q"):
+    assert _plain_blocks("Kim Jong\nUn met  \u3000Putin.\n") == [("p", "Kim Jong\nUn met  \u3000Putin.")]
+    for syntax in ("# Title #", "A *b*", "3. list", "a  \nb", "a\n===", "    code", "[[Russia]]", "&amp;", "- x", "> q"):
         assert _plain_blocks(f"Plain.\n\n{syntax}\n") is None, syntax

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,7 @@ def test_sidebars_agree_with_entity_pages(corpus: tuple[Path, dict[str, str]]) -
 
 
 def test_news_text_annotated_without_markdown_it_is_what_markdown_it_makes_of_it() -> None:
-    """Real articles are mostly one-line paragraphs of plain text, which annotation reads without
+    """Real articles are mostly paragraphs of plain text, which annotation reads without
     markdown-it (``_plain_blocks``): every one is annotated as markdown-it parses it."""
     import site_builder.annotate as module
     from site_builder.annotate import annotate
@@ -105,6 +106,8 @@ def test_news_text_annotated_without_markdown_it_is_what_markdown_it_makes_of_it
     names = NameTable(entity(i, name, type=kind, aliases=a, short_names=s) for i, (name, kind, a, s) in REGISTRY.items())
     docs = [Document(path, _body(path)[1], 4) for folder in ("politics", "tech", "business")
             for path in sorted((BBC / folder).glob("*.md"))]
+    # and the same articles hard-wrapped, as text editors save them: names cross line breaks
+    docs += [Document(d.path, "\n\n".join(textwrap.fill(p.strip(), 60) for p in d.body.split("\n\n")), 4) for d in docs]
     fast = [annotate(d, names, href_prefix="../entities/") for d in docs]
     with pytest.MonkeyPatch.context() as m:
         m.setattr(module, "_plain_blocks", lambda text: None)
