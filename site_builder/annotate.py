@@ -29,7 +29,7 @@ from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml, isLinkClose, isLinkOpen, mdTrim
+from markdown_it.common.utils import escapeHtml, isLinkClose, isLinkOpen
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore, normalize
 from markdown_it.rules_inline import StateInline
@@ -369,11 +369,13 @@ def _plain_blocks(text: str) -> list[tuple[str, str]] | None:
     for line in (*text.split("\n"), ""):
         heading = _HEADING.match(line)
         if lines and (heading or not line.strip(" \t")):  # the paragraph ends
-            blocks.append(("p", "\n".join(lines).strip()))
+            if (paragraph := _trimmed("\n".join(lines))) is None:
+                return None
+            blocks.append(("p", paragraph))
             lines = []
         if heading:
-            title = mdTrim(line[heading.end():])
-            if title.endswith("#"):  # (a closing sequence of #s, perhaps)
+            title = _trimmed(line[heading.end():])
+            if title is None or title.endswith("#"):  # (a closing sequence of #s, perhaps)
                 return None
             blocks.append((f"h{len(heading.group(1))}", title))
         elif not line.strip(" \t"):
@@ -383,6 +385,14 @@ def _plain_blocks(text: str) -> list[tuple[str, str]] | None:
         else:
             lines.append(line)
     return blocks
+
+
+def _trimmed(text: str) -> str | None:
+    """A block's text as markdown-it keeps it, without the spaces and tabs around it; None when
+    other white space is there, which versions of markdown-it-py trim differently (all of
+    it with str.strip, or CommonMark's with mdTrim)."""
+    kept = text.strip(" \t")
+    return kept if kept == kept.strip() else None
 
 
 PIECE = 1 << 20

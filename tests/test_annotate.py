@@ -231,7 +231,8 @@ NOT_PLAIN = [*WORDS, " \t\n\n", "\t", "  ", "\u00a0", "\u3000", "\u2028", "\x0b"
              "\n\n####### Seven\n\n", "\n\n# Closed #\n\n", "\n\n# C#\n\n", "\n\n#Tag\n\n", "\n\n#\n\n", "\n\n## \n\n",
              "\n\n#\u3000Russia\n\n", "\n\n # Indented\n\n", "\n## Under a line\n", "\n\n## Over a line\n",
              "  \n", " \n", "\t\n", "\n===", "\n=", "\n---", "\n|---|", "a | b\n:-- | --:", "\n1. item", "\n2) x",
-             "\n> q", "\n    lazy", "\\\n", "\n\u3000x", "a | b\n|---|---|", "\n# Heading\nunder it"]
+             "\n> q", "\n    lazy", "\\\n", "\n\u3000x", "a | b\n|---|---|", "\n# Heading\nunder it", "\x1c", "\x1c\n\n", "\n\n\x85",
+             "\u2003\n\n"]
 """...and what can make it something else."""
 
 
