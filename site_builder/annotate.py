@@ -430,7 +430,7 @@ def prose(markdown: str) -> str:
     name detector reads)."""
     plain = _plain_blocks(markdown)
     if plain is not None:
-        return "\n".join(t.replace("\n", " ") for _, t in plain if t)  # (an empty paragraph has no text token)
+        return "\n".join(t.replace("\n", " ") for _, t in plain if t)  # (an empty heading has no text token)
     blocks = []
     for token in _plain.parse(markdown):
         if token.type == "inline" and token.children:
