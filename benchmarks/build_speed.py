@@ -261,11 +261,12 @@ def edits(project: Path, out: Path) -> list[tuple[str, Callable[[int], None]]]:
 
 def table(tools: list[Tool]) -> str:
     """The results as a small plain-text table."""
-    rows = [("tool", "wall s", "CPU s", "peak RSS MB", "pages", "ms/page")]
+    rows = [("tool", "wall s", "best s", "CPU s", "peak RSS MB", "pages", "ms/page")]
     for t in tools:
         wall = statistics.median(r.wall for r in t.runs)
         pages = t.runs[-1].pages
-        rows.append((t.name, f"{wall:.2f}", f"{statistics.median(r.cpu for r in t.runs):.2f}",
+        rows.append((t.name, f"{wall:.2f}", f"{min(r.wall for r in t.runs):.2f}",
+                     f"{statistics.median(r.cpu for r in t.runs):.2f}",
                      f"{max(r.rss_mb for r in t.runs):.0f}", str(pages),
                      f"{1000 * wall / pages:.2f}" if pages else "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -273,7 +274,11 @@ def table(tools: list[Tool]) -> str:
              for row in rows]
     if len(tools) == 2:
         ours, hugo = (statistics.median(r.wall for r in t.runs) for t in tools)
-        lines.append(f"ratio {tools[0].name}/{tools[1].name}, median wall time: {ours / hugo:.2f}")
+        best, fastest = (min(r.wall for r in t.runs) for t in tools)
+        # On a shared machine the other tenants slow some runs of either tool: the best run of
+        # each is the other estimate of what the tool itself costs.
+        lines.append(f"ratio {tools[0].name}/{tools[1].name}, median wall time: {ours / hugo:.2f}, "
+                     f"best run: {best / fastest:.2f}")
     return "\n".join(lines)
 
 
