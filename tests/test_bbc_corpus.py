@@ -98,20 +98,17 @@ def test_news_text_annotated_without_markdown_it_is_what_markdown_it_makes_of_it
     """Real articles are mostly paragraphs of plain text, which annotation reads without
     markdown-it (``_plain_blocks``): every one is annotated as markdown-it parses it."""
     import site_builder.annotate as module
-    from site_builder.annotate import annotate
     from site_builder.model import Document
     from site_builder.names import NameTable
 
     from .conftest import entity
+    from .test_annotate import _same_either_way
     names = NameTable(entity(i, name, type=kind, aliases=a, short_names=s) for i, (name, kind, a, s) in REGISTRY.items())
     docs = [Document(path, _body(path)[1], 4) for folder in ("politics", "tech", "business")
             for path in sorted((BBC / folder).glob("*.md"))]
     # and the same articles hard-wrapped, as text editors save them: names cross line breaks
     docs += [Document(d.path, "\n\n".join(textwrap.fill(p.strip(), 60) for p in d.body.split("\n\n")), 4) for d in docs]
-    fast = [annotate(d, names, href_prefix="../entities/") for d in docs]
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(module, "_plain_blocks", lambda text: None)
-        slow = [annotate(d, names, href_prefix="../entities/") for d in docs]
-    assert [(a.html, a.mentions) for a in fast] == [(a.html, a.mentions) for a in slow]
+    for d in docs:
+        _same_either_way(names, d.body, False)
     plain = sum(module._plain_blocks(d.body) is not None for d in docs)
     assert plain > len(docs) / 2, f"{plain} of {len(docs)}"
