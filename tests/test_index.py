@@ -92,6 +92,8 @@ def test_cooccurrence_is_the_plain_definition(found: list[dict[str, int]]) -> No
     assert cooccurrence(articles, mentioned) == expected
     with mock.patch.object(related, "ONE_KEY", 0):  # the sort of sites too big for one number a pair
         assert cooccurrence(articles, mentioned) == expected
+    with mock.patch.object(related, "PAIR_BATCH", 3):  # the pairs of many articles, counted a batch at a time
+        assert cooccurrence(articles, mentioned) == expected
 
 
 def test_related_matches_brute_force_with_a_very_common_entity() -> None:
