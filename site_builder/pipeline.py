@@ -296,16 +296,18 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
     if todo:
         progress(f"annotating {len(todo)} edited articles alone")
         names = cache.get("names", [built["names"]]).get(built["names"])
-        env = make_environment(config, _compiled(cache))
-        if names is None or not shows_body_once(env, ARTICLE):
+        if names is None:
             return None
-        _shared.update(names=_loads(cache, "names", built["names"], names), link_all=config.link == "all",
-                       raw=config.allow_raw_html, cache=cache.folder)
+        # the table is handed to _analyse (under its key) should the edit not be one built here
+        _shared.update(names=_loads(cache, "names", built["names"], names), names_key=built["names"],
+                       link_all=config.link == "all", raw=config.allow_raw_html, cache=cache.folder)
         again = [(old, key, summary, problems) for (_, old, key), (summary, problems, _, _) in
                  zip(todo, _annotate_all([(doc, ARTICLE_LINKS, None, key) for doc, _, key in todo]))]
         if alone is not None and cache.folder is not None:
             alone.update((key, (summary, problems)) for _, key, summary, problems in again)
         if any(annotated.get(old) != (summary, problems) for old, _, summary, problems in again):
+            return None
+        if not shows_body_once(make_environment(config, _compiled(cache)), ARTICLE):
             return None
     pages, base = _load(cache, "pages"), _digest(_code(), repr(config), *_templates(config))
     html = cache.get("html", [k for _, old, key in todo for k in (old, key)])
@@ -543,9 +545,11 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     salt = _salt(config, entities)
     # The entities' names, remembered under everything they are made from (their warnings name the files)
     known_names = _digest(salt, *(str(e.doc.path) for e in entities))
-    kept = cache.get("names", [known_names]).get(known_names)
-    names = _loads(cache, "names", known_names, kept) if kept is not None else NameTable(entities)  # 3x faster
-    if kept is None:
+    quick = _shared.pop("names_key", None) == known_names  # _quick unpickled them already
+    kept = None if quick else cache.get("names", [known_names]).get(known_names)
+    names = (_shared["names"] if quick else _loads(cache, "names", known_names, kept) if kept is not None
+             else NameTable(entities))  # 3x faster
+    if kept is None and not quick:
         cache.put("names", [(known_names, _dumps(cache, "names", known_names, names))], drop=cache.keys("names"))
     _shared.update(names=names, link_all=config.link == "all", raw=config.allow_raw_html, cache=cache.folder,
                    salt=salt, annotated=annotated)
