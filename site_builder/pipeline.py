@@ -28,10 +28,10 @@ import pickle
 import sys
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from . import __version__
 from .cache import Cache, CacheCorrupt
@@ -98,6 +98,9 @@ from .write import (
     staging,
     stamp_warnings,
 )
+
+if TYPE_CHECKING:
+    from .related import RelatedRanker, Then
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -981,11 +984,11 @@ class _Links:
     how often (so an edit that changes only counts ranks nothing again).
 
     Given the keys of the ``last`` results and what changed since (see ``_moved``), only the
-    articles that can rank differently are ranked again: those whose mentions changed, and
-    those mentioning an entity that some article gained or lost (the weight of that entity,
-    and its articles, changed). Any other article's candidates and their scores are what
-    they were. ``moved`` then tells which articles' related articles and which entities'
-    co-occurring ones changed."""
+    articles that can rank differently are ranked again: those whose mentions changed, and of
+    those mentioning an entity that some article gained or lost (or of every article, when
+    articles were added: the weights of all entities changed), those whose best scores were too
+    close for the change to leave their order as it was (see ``_ranking_kept``). ``moved`` then
+    tells which articles' related articles and which entities' co-occurring ones changed."""
 
     def __init__(self, cache: Cache, jobs: int, keys: dict[str, str] | None = None,
                  meanwhile: Callable[[], object] = lambda: None,
@@ -1014,13 +1017,11 @@ class _Links:
             # numpy: imported only when there is ranking to do
             from .related import RelatedRanker
 
-            ranking = None if changes.added else old.get("links")  # the last, if it numbers the articles as now
-            targets = range(len(ordered))
-            if ranking is not None:  # the articles that can rank differently: see the class's docstring
-                targets = [i for i, a in enumerate(ordered)  # type: ignore[assignment]
-                           if a.slug in changes.articles or not changes.reach.isdisjoint(mentioned[a.slug])]
-            _shared.update(ordered=ordered, mentioned=mentioned, targets=targets,  # the ranker only if it is to rank
-                           ranker=RelatedRanker(ordered, mentioned) if "links" in missing else None)
+            ranker = RelatedRanker(ordered, mentioned) if "links" in missing else None
+            ranking, tries, keeping = _ranking_kept(ordered, old.get("links"), changes, mentioned, ranker)
+            targets = range(len(ordered)) if ranking is None else [i for i, r in enumerate(ranking) if r is None]
+            _shared.update(ordered=ordered, mentioned=mentioned, targets=targets, ranker=ranker, tries=tries,
+                           keeping=keeping)
             step = max(64, -(-len(targets) // (self.jobs * 8)))
             parts = ([None] if "cooccurring" not in found else []) + (
                 _chunks(len(targets), step) if "links" not in found else [])
@@ -1030,32 +1031,64 @@ class _Links:
                     self.meanwhile()
                     keys.update(_link_keys(ordered, mentions))
             done = _map(_link, parts, self.jobs, meanwhile)
-            for name in ("ordered", "mentioned", "ranker", "targets"):  # 100,000 dicts and the ranker's arrays at 100k
+            for name in ("ordered", "mentioned", "ranker", "targets", "tries", "keeping"):  # 100,000 dicts at 100k
                 _shared.pop(name)
             if "cooccurring" not in found:
                 found["cooccurring"] = done.pop(0)
-            if "links" not in found:
-                ranked: list[Any] = list(ranking) if ranking is not None else [None] * len(ordered)
+            if ranker is not None:  # "links" was missing
+                ranked: list[Any] = ranking or [None] * len(ordered)
                 for i, r in zip(targets, (r for part in done for r in part)):
                     ranked[i] = r
-                found["links"] = ranked
+                found["links"] = ([r for r, _ in ranked], [m for _, m in ranked], ranker.then())
             for ns in missing:
                 self.cache.put(ns, [(keys[ns], _dumps(self.cache, ns, keys[ns], found[ns]))],
                                drop=self.cache.keys(ns) - {keys[ns]})
         if self.last is not None and old.keys() == set(differ):
-            links, cooccurring = old.get("links"), old.get("cooccurring")
+            links, cooccurring = old["links"][0] if "links" in old else None, old.get("cooccurring")
             related = set()
             if links and changes.added:  # the last results number the articles without the new ones
                 then = [a for a in ordered if a.slug not in changes.added]
                 if len(then) != len(links):
-                    return related_objects(ordered, found["links"]), found["cooccurring"]  # moved: not known
+                    return related_objects(ordered, found["links"][0]), found["cooccurring"]  # moved: not known
                 was = {a.slug: _named(r, then) for a, r in zip(then, links)}
-                related = {a.slug for a, r in zip(ordered, found["links"]) if was.get(a.slug) != _named(r, ordered)}
+                related = {a.slug for a, r in zip(ordered, found["links"][0]) if was.get(a.slug) != _named(r, ordered)}
             elif links:
-                related = {a.slug for a, r, s in zip(ordered, found["links"], links) if r != s}
+                related = {a.slug for a, r, s in zip(ordered, found["links"][0], links) if r != s}
             self.moved = (related, {e for e in cooccurring.keys() | found["cooccurring"].keys()
                                     if cooccurring.get(e) != found["cooccurring"].get(e)} if cooccurring else set())
-        return related_objects(ordered, found["links"]), found["cooccurring"]
+        return related_objects(ordered, found["links"][0]), found["cooccurring"]
+
+
+def _ranking_kept(ordered: tuple[Article, ...], last: tuple[list[Ranked], list[float], Then] | None,
+                  changes: _Moved, mentioned: Mapping[str, Collection[str]], ranker: RelatedRanker | None
+                  ) -> tuple[list[tuple[Ranked, float] | None] | None, dict[int, tuple[Ranked, float]], tuple[Any, ...]]:
+    """Each article's related articles and margin from the ``last`` ranking where they are still
+    what a ranking would give, None where it is to rank (None: no last ranking to keep any from);
+    the last ones of the articles among those that the workers may keep (``RelatedRanker.kept``,
+    given the rest of what this returns), by index.
+
+    An article whose mentions changed ranks again. One that mentions no entity some article
+    gained or lost, when no article was added, keeps them as they are: its entities' weights and
+    articles, and so its candidates and their scores, are what they were. Any other may keep them:
+    its entities' weights moved (when articles are added, every weight does)."""
+    if last is None or ranker is None:
+        return None, {}, ()
+    ranked_then, margins, then = last
+    place = [i for i, a in enumerate(ordered) if a.slug not in changes.added]  # the index now, by the index then
+    if len(place) != len(ranked_then):
+        return None, {}, ()
+    kept: list[tuple[Ranked, float] | None] = [None] * len(ordered)
+    tries = {}
+    for i, ranked, margin in zip(place, ranked_then, margins):
+        slug = ordered[i].slug
+        if slug in changes.articles:
+            continue
+        if not changes.added and changes.reach.isdisjoint(mentioned[slug]):
+            kept[i] = (ranked, margin)
+        else:
+            tries[i] = (ranked, margin)
+    changed = [i for i, a in enumerate(ordered) if a.slug in changes.articles]
+    return kept, tries, (then, place, ranker.disturbed(changed, changes.reach, then) if tries else {})
 
 
 def _named(ranked: Ranked, order: Sequence[Article]) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -1095,7 +1128,9 @@ def _link(part: tuple[int, int] | None) -> Any:
         from .related import cooccurrence
 
         return cooccurrence(_shared["ordered"], _shared["mentioned"])
-    return _shared["ranker"].rank_each(_shared["targets"][part[0]:part[1]])
+    ranker, tries, keeping = _shared["ranker"], _shared["tries"], _shared["keeping"]
+    return ranker.rank_each(_shared["targets"][part[0]:part[1]],
+                            lambda i: ranker.kept(i, *tries[i], *keeping) if i in tries else None)
 
 
 def _card(item: Article | Entity) -> str:

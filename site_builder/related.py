@@ -9,8 +9,12 @@ mentioned in the most articles with it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
-from itertools import chain
+import functools
+import math
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from itertools import chain, pairwise
+from typing import NamedTuple
 
 import numpy as np
 
@@ -75,8 +79,15 @@ class RelatedRanker:
         for place, k in enumerate(by_rarity):
             self.rarity[k] = place
         self.codes, self.bit = self._membership([k for k in reversed(by_rarity) if len(members[k]) > self.cap])
+        self._then: Then | None = None
+        self._moved: list[float] = []
         self.slot = np.zeros(len(articles), dtype=np.intp)
         """Scratch for removing repeated candidates: written and read only where an article's candidates are."""
+
+    @functools.cached_property
+    def _weights(self) -> list[float]:
+        """``idf`` as Python floats, for ``kept``."""
+        return self.idf.tolist()  # type: ignore[no-any-return]
 
     def _membership(self, common: list[int]) -> tuple[np.ndarray, dict[int, tuple[int, int]]]:
         """Which of the ``common`` entities each article mentions, eight to a byte (the most
@@ -113,11 +124,77 @@ class RelatedRanker:
 
     def rank(self, start: int, stop: int) -> list[Ranked]:
         """The related articles of articles[start:stop]."""
-        return self.rank_each(range(start, stop))
+        return [ranked for ranked, _ in self.rank_each(range(start, stop))]
 
-    def rank_each(self, indices: Iterable[int]) -> list[Ranked]:
-        """The related articles of each of articles[i] for i in ``indices``."""
-        return [self._rank_one(i) for i in indices]
+    def rank_each(self, indices: Iterable[int], kept: Callable[[int], tuple[Ranked, float] | None] = lambda i: None
+                  ) -> list[tuple[Ranked, float]]:
+        """The related articles of each of articles[i] for i in ``indices``, with their margin (see
+        ``kept``): ``kept(i)`` if not None (a last ranking's, where it still holds), else ranked."""
+        return [kept(i) or self._rank_one(i) for i in indices]
+
+    def kept(self, i: int, ranked: Ranked, margin: float, then: Then, place: Sequence[int],
+             disturbed: Mapping[int, AbstractSet[str]]) -> tuple[Ranked, float] | None:
+        """The related articles of articles[i] (not itself changed) and their margin, made from
+        those of a ranking ``then`` (``ranked``, with ``margin``); ``place``: each article's index
+        now, by its index then; ``disturbed``: the articles whose entities changed, and those that
+        may have moved in or out of a common entity's first CANDIDATE_CAP, each with the entities
+        that offer it as a candidate (see ``disturbed``). None if they may rank otherwise.
+
+        Any other candidate shares what it shared, and its score moved by the change in the weights
+        of those entities: two candidates' scores moved apart by at most the sum of the changes of
+        all its entities' weights (``drift``). While the margin, how close the nearest two of its
+        best six scores were, is wider than that, the order of its best five and which they are
+        stay; the disturbed articles are scored again and take their places among them, unless one
+        was among the best five (then who was sixth matters, and is not known). Scores are made
+        again exactly (multiples of 1/IDF_UNIT add up exactly in any order)."""
+        mine = self.mentioned[self.articles[i].slug]
+        shifts = self._shifts(then)
+        drift = sum(shifts[self.number[e]] for e in mine) + 2e-9  # and what rounding to 9 decimals could make a tie
+        if not margin > drift:
+            return None
+        known = [place[j] for j, _, _ in ranked]
+        full = len(ranked) == RELATED_LIMIT  # others were left out, the best of them within margin of the last
+        if full and not disturbed.keys().isdisjoint(known):
+            return None
+        weight, number = self._weights, self.number
+        scored = [(j, sum(weight[number[e]] for e in shared), shared)
+                  for j, (_, _, shared) in zip(known, ranked) if j not in disturbed]
+        for j, offering in disturbed.items():
+            if j != i and not offering.isdisjoint(mine):
+                theirs = self.mentioned[self.articles[j].slug]
+                shared = tuple(e for e in mine if e in theirs)
+                scored.append((j, sum(weight[number[e]] for e in shared), shared))
+        scored.sort(key=lambda item: (-round(item[1], 9), item[0]))
+        hidden = [min(s for j, s, _ in scored if j in known) - (margin - drift)] if full else []  # the best left out, at most
+        best = sorted([s for _, s, _ in scored] + hidden, reverse=True)[:RELATED_LIMIT + 1]
+        rarest = self.rarity.__getitem__
+        return tuple((j, round(score, 4), tuple(sorted(shared, key=lambda e: rarest(number[e]))))
+                     for j, score, shared in scored[:RELATED_LIMIT]), min((a - b for a, b in pairwise(best)), default=math.inf)
+
+    def _shifts(self, then: Then) -> list[float]:
+        """By entity number, how far its weight moved since ``then`` (infinite: it had none)."""
+        if self._then is not then:
+            self._then, self._moved = then, [
+                abs(w - _weight(then.articles, then.df[e])) if e in then.df else math.inf
+                for e, w in zip(self.entity_ids, self._weights)]
+        return self._moved
+
+    def disturbed(self, changed: Collection[int], reach: Collection[str], then: Then) -> dict[int, frozenset[str]]:
+        """The ``changed`` articles (their entities changed: the ``reach``), and the articles that
+        may have moved in or out of the first CANDIDATE_CAP of a common entity's (or of one that was
+        common ``then``): those within len(changed) of the edge, as no change moves it further.
+        Each with the entities that offer it as a candidate (see the class's docstring)."""
+        found, c = set(changed), len(changed)
+        for e in reach:
+            k = self.number.get(e)
+            if k is not None and (k in self.bit or then.df.get(e, 0) > self.cap):
+                found.update(self.postings[k][max(0, self.cap - c):self.cap + c].tolist())
+        return {j: frozenset(e for e in self.mentioned[self.articles[j].slug] if (k := self.number[e]) not in self.bit
+                             or int(np.searchsorted(self.postings[k], j)) < self.cap) for j in found}
+
+    def then(self) -> Then:
+        """What ``kept`` needs to know of this ranking in a later one."""
+        return Then(len(self.articles), dict(zip(self.entity_ids, self.df.tolist())))
 
     def _scores(self, rare: list[int], common: list[int], cands: np.ndarray, where: np.ndarray) -> np.ndarray:
         """Each candidate's exact score: the idf of the rare entities it was offered by, counted
@@ -133,32 +210,49 @@ class RelatedRanker:
             scores += (_BITS @ w)[self.codes[group][cands]]
         return scores
 
-    def _rank_one(self, i: int) -> Ranked:
-        """The related articles of articles[i]: the best candidates, and of those tied with the last, the earliest."""
+    def _rank_one(self, i: int) -> tuple[Ranked, float]:
+        """The related articles of articles[i]: the best candidates, and of those tied with the last,
+        the earliest; and the margin: how close the nearest two of the best six scores are."""
         rare, common = self._entities(i)
         cands, where = self._candidates(rare, common)
         scores = self._scores(rare, common, cands, where)
         scores[cands == i] = 0.0
         top = np.flatnonzero(scores > max(_floor(scores), 0.0))
+        best = -np.sort(-scores[top])[:RELATED_LIMIT + 1]
+        margin = float((best[:-1] - best[1:]).min()) if len(best) > 1 else math.inf
         if len(top) > RELATED_LIMIT:
             rounded = np.round(scores[top], 9)
             last = -np.partition(-rounded, RELATED_LIMIT - 1)[RELATED_LIMIT - 1]
             above, tied = top[rounded > last], top[rounded == last]
             top = np.concatenate([above, tied[np.argsort(cands[tied])][:RELATED_LIMIT - len(above)]])
-        best = sorted(((int(cands[t]), float(scores[t])) for t in top), key=lambda kv: (-round(kv[1], 9), kv[0]))
+        chosen = sorted(((int(cands[t]), float(scores[t])) for t in top), key=lambda kv: (-round(kv[1], 9), kv[0]))
         mine = [self.entity_ids[k] for k in sorted(rare + common, key=self.rarity.__getitem__)]
         return tuple((j, round(score, 4), tuple(e for e in mine if e in theirs))
-                     for j, score in best for theirs in (self.mentioned[self.articles[j].slug],))
+                     for j, score in chosen for theirs in (self.mentioned[self.articles[j].slug],)), margin
+
+
+class Then(NamedTuple):
+    """Of a ranking, what a later one needs to keep its results (see ``RelatedRanker.kept``)."""
+
+    articles: int
+    """How many articles there were."""
+    df: dict[str, int]
+    """How many articles mentioned each entity."""
+
+
+def _weight(count: int, df: int) -> float:
+    """An entity's weight (``RelatedRanker.idf``) among ``count`` articles, ``df`` of which mention it."""
+    return round(math.log((count + 1) / df) * IDF_UNIT) / IDF_UNIT
 
 
 def _floor(scores: np.ndarray) -> float:
-    """Just under the RELATED_LIMIT-th best of a sample of ``scores``, so that every score
-    the ranking keeps (or ties with, to 9 decimals) is above it: selecting among
-    those few is cheaper than among all."""
+    """Just under the (RELATED_LIMIT + 1)-th best of a sample of ``scores``, so that every score
+    the ranking keeps (or ties with, to 9 decimals), and the best it leaves out, are above it:
+    selecting among those few is cheaper than among all."""
     sample = scores[::max(1, len(scores) // 256)]
-    if len(sample) < RELATED_LIMIT:
+    if len(sample) <= RELATED_LIMIT:
         return 0.0
-    return float(np.partition(sample, -RELATED_LIMIT)[-RELATED_LIMIT]) - 2e-9
+    return float(np.partition(sample, -RELATED_LIMIT - 1)[-RELATED_LIMIT - 1]) - 2e-9
 
 
 _BITS = (np.arange(256)[:, None] >> np.arange(8) & 1).astype(np.float64)

@@ -705,10 +705,10 @@ def test_edits_to_what_articles_mention_rank_again_only_what_they_can_change_and
     articles = sorted(folder.glob("a*.md"))
     log = tmp_path / "ranked"  # how many articles each call ranks, from any process
 
-    def rank_each(self: related.RelatedRanker, indices: list[int]) -> list[index.Ranked]:
+    def rank_each(self: related.RelatedRanker, indices: list[int], *rest: Any) -> list[tuple[index.Ranked, float]]:
         with log.open("a", encoding="utf-8") as file:
             file.write(f"{len(indices)}\n")
-        return original(self, indices)
+        return original(self, indices, *rest)
 
     def ranked() -> int:
         count = sum(map(int, log.read_text(encoding="utf-8").split())) if log.exists() else 0

@@ -188,3 +188,53 @@ def test_candidates_per_article_do_not_grow_with_the_number_of_articles(monkeypa
             sizes.append(len(candidates))
         largest.append(max(sizes))
     assert largest[1] <= 6 * 20 < 2000 * 0.8  # at most 6 entities an article, whatever the total
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_an_article_keeps_its_ranking_where_what_changed_cannot_move_it(monkeypatch: pytest.MonkeyPatch,
+                                                                        seed: int) -> None:
+    """Round after round of articles added and of articles gaining and losing entities (common ones
+    too, whose first CANDIDATE_CAP move): an article not itself changed keeps its related articles
+    (renumbered, scores made again, changed articles placed among them) where its margin allows,
+    exactly as ranking all again gives them, and its margin only shrinks. Adding 30 articles at once
+    moves every score enough that ignoring the margin would get some wrong."""
+    import random
+
+    monkeypatch.setattr(related, "CANDIDATE_CAP", 40)
+    rng = random.Random(seed)
+    pool = [f"e{k}" for k in range(300)]
+    popularity = [1 / (k + 1) for k in range(300)]  # Zipf: weights of every size, few ties
+
+    def article(slug: str) -> Article:
+        return Article(slug=slug, title=slug, doc=Document(Path(f"{slug}.md"), "", 1))
+
+    def some() -> set[str]:
+        return set(rng.choices(pool, popularity, k=rng.randint(4, 8)))
+
+    order = [article(f"a{n}") for n in range(600)]
+    sets = {a.slug: some() for a in order}
+    ranker = RelatedRanker(tuple(order), sets)
+    last, then = ranker.rank_each(range(len(order))), ranker.then()
+    kept = 0
+    for step, (adding, editing) in enumerate([(2, 0), (0, 3), (30, 0), (1, 2), (0, 1)]):
+        before = dict(sets)
+        added = [article(f"new{step}-{n}") for n in range(adding)]
+        for a in added:
+            sets[a.slug] = some()
+            order.insert(rng.randrange(len(order) + 1), a)
+        for a in rng.sample([a for a in order if a not in added], editing):
+            sets[a.slug] = sets[a.slug] ^ {rng.choice(pool[:3]), rng.choice(pool)}
+        changed = {s for s in sets if sets[s] != before.get(s)}
+        reach = set().union(*(sets[s] ^ before.get(s, set()) for s in changed))
+        place = [i for i, a in enumerate(order) if a not in added]
+        ranker = RelatedRanker(tuple(order), sets)
+        fresh = ranker.rank_each(range(len(order)))
+        disturbed = ranker.disturbed([i for i, a in enumerate(order) if a.slug in changed], reach, then)
+        for i, (ranked, margin) in zip(place, last):
+            if order[i].slug not in changed and (found := ranker.kept(i, ranked, margin, then, place, disturbed)):
+                assert found[0] == fresh[i][0], (step, order[i].slug)
+                assert found[1] <= fresh[i][1]
+                fresh[i] = found
+                kept += 1
+        last, then = fresh, ranker.then()
+    assert kept > 200
