@@ -80,14 +80,9 @@ class RelatedRanker:
             self.rarity[k] = place
         self.codes, self.bit = self._membership([k for k in reversed(by_rarity) if len(members[k]) > self.cap])
         self._then: Then | None = None
-        self._moved: list[float] = []
+        self._moved: dict[str, float] = {}
         self.slot = np.zeros(len(articles), dtype=np.intp)
         """Scratch for removing repeated candidates: written and read only where an article's candidates are."""
-
-    @functools.cached_property
-    def _weights(self) -> list[float]:
-        """``idf`` as Python floats, for ``kept``."""
-        return self.idf.tolist()  # type: ignore[no-any-return]
 
     def _membership(self, common: list[int]) -> tuple[np.ndarray, dict[int, tuple[int, int]]]:
         """Which of the ``common`` entities each article mentions, eight to a byte (the most
@@ -148,35 +143,42 @@ class RelatedRanker:
         was among the best five (then who was sixth matters, and is not known). Scores are made
         again exactly (multiples of 1/IDF_UNIT add up exactly in any order)."""
         mine = self.mentioned[self.articles[i].slug]
-        shifts = self._shifts(then)
-        drift = sum(shifts[self.number[e]] for e in mine) + 2e-9  # and what rounding to 9 decimals could make a tie
+        drift = sum(map(self._shifts(then).__getitem__, mine)) + 2e-9  # and what rounding to 9 decimals could tie
         if not margin > drift:
             return None
         known = [place[j] for j, _, _ in ranked]
         full = len(ranked) == RELATED_LIMIT  # others were left out, the best of them within margin of the last
         if full and not disturbed.keys().isdisjoint(known):
             return None
-        weight, number = self._weights, self.number
-        scored = [(j, sum(weight[number[e]] for e in shared), shared)
-                  for j, (_, _, shared) in zip(known, ranked) if j not in disturbed]
+        weight = self._weight_of.__getitem__
+        scored = [(j, sum(map(weight, shared)), shared) for j, (_, _, shared) in zip(known, ranked) if j not in disturbed]
         for j, offering in disturbed.items():
             if j != i and not offering.isdisjoint(mine):
                 theirs = self.mentioned[self.articles[j].slug]
                 shared = tuple(e for e in mine if e in theirs)
-                scored.append((j, sum(weight[number[e]] for e in shared), shared))
+                scored.append((j, sum(map(weight, shared)), shared))
         scored.sort(key=lambda item: (-round(item[1], 9), item[0]))
         hidden = [min(s for j, s, _ in scored if j in known) - (margin - drift)] if full else []  # the best left out, at most
         best = sorted([s for _, s, _ in scored] + hidden, reverse=True)[:RELATED_LIMIT + 1]
-        rarest = self.rarity.__getitem__
-        return tuple((j, round(score, 4), tuple(sorted(shared, key=lambda e: rarest(number[e]))))
-                     for j, score, shared in scored[:RELATED_LIMIT]), min((a - b for a, b in pairwise(best)), default=math.inf)
+        rarest = self._rarity_of.__getitem__
+        return tuple((j, round(score, 4), tuple(sorted(shared, key=rarest))) for j, score, shared in scored[:RELATED_LIMIT]
+                     ), min((a - b for a, b in pairwise(best)), default=math.inf)
 
-    def _shifts(self, then: Then) -> list[float]:
-        """By entity number, how far its weight moved since ``then`` (infinite: it had none)."""
+    @functools.cached_property
+    def _weight_of(self) -> dict[str, float]:
+        """``idf`` by entity id, as Python floats, for ``kept``."""
+        return dict(zip(self.entity_ids, self.idf.tolist()))
+
+    @functools.cached_property
+    def _rarity_of(self) -> dict[str, int]:
+        """``rarity`` by entity id, for ``kept``."""
+        return dict(zip(self.entity_ids, self.rarity))
+
+    def _shifts(self, then: Then) -> dict[str, float]:
+        """By entity id, how far its weight moved since ``then`` (infinitely: it had none)."""
         if self._then is not then:
-            self._then, self._moved = then, [
-                abs(w - _weight(then.articles, then.df[e])) if e in then.df else math.inf
-                for e, w in zip(self.entity_ids, self._weights)]
+            self._then, self._moved = then, {e: abs(w - _weight(then.articles, then.df[e])) if e in then.df else math.inf
+                                             for e, w in self._weight_of.items()}
         return self._moved
 
     def disturbed(self, changed: Collection[int], reach: Collection[str], then: Then) -> dict[int, frozenset[str]]:
