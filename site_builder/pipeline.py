@@ -506,6 +506,9 @@ class _Moved:
     added: frozenset[str] = frozenset()
     """Articles new since the last build (``articles`` holds them too): the order of the
     articles changed, and with their number the weight of every entity."""
+    was: Mapping[str, Mentioned] = dataclasses.field(default_factory=dict)
+    """What the articles in ``articles`` whose mentions changed mentioned in the last build (the
+    added ones: nothing), by slug."""
 
 
 class _Stale(NamedTuple):
@@ -638,7 +641,7 @@ def _moved(before: dict[str, Mentioned], now: Mapping[str, Mentioned]) -> _Moved
         old, new = {e: (n, s) for e, n, s in was}, {e: (n, s) for e, n, s in now[slug]}
         reach |= old.keys() ^ new.keys()
         entities.update(e for e in old.keys() | new.keys() if old.get(e) != new.get(e))
-    return _Moved(reach, set(before), entities)
+    return _Moved(reach, set(before), entities, was=before)
 
 
 def _mentioned_before(built: dict[str, Any], frame: str, texts: dict[str, str],
@@ -1017,6 +1020,12 @@ class _Links:
             # numpy: imported only when there is ranking to do
             from .related import RelatedRanker
 
+            if "cooccurring" in missing and "cooccurring" in old and self.last is not None:
+                from .related import cooccurrence_kept
+
+                counted = {slug: {e: n for e, n, _ in then} for slug, then in changes.was.items()}
+                if (kept := cooccurrence_kept(ordered, mentioned, old["cooccurring"], counted)) is not None:
+                    found["cooccurring"] = kept
             ranker = RelatedRanker(ordered, mentioned) if "links" in missing else None
             ranking, tries, keeping = _ranking_kept(ordered, old.get("links"), changes, mentioned, ranker)
             targets = range(len(ordered)) if ranking is None else [i for i, r in enumerate(ranking) if r is None]

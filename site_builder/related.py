@@ -263,6 +263,9 @@ _BITS = (np.arange(256)[:, None] >> np.arange(8) & 1).astype(np.float64)
 
 ONE_KEY = 2 ** 62
 """Pairs of entities are sorted on one number made of their three sort keys while it stays below this."""
+RECOUNT_SHARE = 0.25
+"""``cooccurrence_kept`` gives up when more than this share of the entities are to be counted again
+(each is counted from its own articles: more are counted faster all at once)."""
 PAIR_BATCH = 4096
 """Articles whose pairs of entities ``cooccurrence`` counts at once: a few MB of arrays."""
 
@@ -328,3 +331,66 @@ def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[
     kept = list(zip(np.array(ids, dtype=object)[other[keep]].tolist(), together[keep].tolist()))
     ends = np.cumsum(np.minimum(np.diff(starts), COOCCURRING_LIMIT)).tolist()
     return {e: tuple(kept[start:end]) for e, start, end in zip(ids, [0, *ends], ends)}
+
+
+def cooccurrence_kept(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[str, int]],
+                      last: Mapping[str, tuple[tuple[str, int], ...]], was: Mapping[str, Mapping[str, int]]
+                      ) -> dict[str, tuple[tuple[str, int], ...]] | None:
+    """``cooccurrence(articles, mentioned)`` from its ``last`` result, when only the articles in
+    ``was`` changed what they mention (``was``: what they mentioned then, empty if new); None
+    when so much changed that counting it all is cheaper.
+
+    An entity's companions change only if it shares an article whose entities changed (its counts
+    changed), or if an entity whose articles or mentions changed (so its place among ties) is
+    among them or ties with the last of them: those are counted again, from the articles of each;
+    the others are the last ones."""
+    ids = sorted(set().union(*(mentioned[a.slug] for a in articles)))
+    number = {e: k for k, e in enumerate(ids)}
+    rows = [mentioned[a.slug] for a in articles]
+    flat = np.fromiter(map(number.__getitem__, chain.from_iterable(rows)), dtype=np.int64)
+    widths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    offsets = np.cumsum(widths) - widths
+    owner = np.repeat(np.arange(len(rows)), widths)
+    by_entity = np.argsort(flat, kind="stable")
+    starts = np.searchsorted(flat[by_entity], np.arange(len(ids) + 1))
+    df = np.diff(starts)
+    mentions = np.fromiter(chain.from_iterable(counts.values() for counts in rows), dtype=np.int64, count=len(flat))
+    total = np.bincount(flat, weights=mentions, minlength=len(ids)).astype(np.int64)
+    place = np.empty(len(ids), dtype=np.int64)
+    place[np.lexsort((np.arange(len(ids)), -total, -df))] = np.arange(len(ids))
+
+    def together(k: int) -> np.ndarray:
+        """How many articles each entity shares with entity k (itself excluded)."""
+        mine = owner[by_entity[starts[k]:starts[k + 1]]]
+        spans = widths[mine]
+        at = np.repeat(offsets[mine] - np.cumsum(spans) + spans, spans) + np.arange(int(spans.sum()))
+        counts = np.bincount(flat[at], minlength=len(ids))
+        counts[k] = 0
+        return counts
+
+    paired: set[str] = set()  # entities some of whose pairs were made or unmade
+    moved: set[str] = set()  # entities whose articles or mentions changed
+    for slug, then in was.items():
+        now = mentioned[slug]
+        if then.keys() != now.keys():
+            paired.update(then.keys() | now.keys())
+        moved.update(e for e in then.keys() | now.keys() if then.get(e) != now.get(e))
+    if any(e not in last for e in ids if e not in paired):
+        return None
+    again = {e for e in paired if e in number}
+    for e in moved:
+        if e in number:
+            shared = together(number[e])
+            for k in np.flatnonzero(shared).tolist():
+                listed = last.get(ids[k], ())
+                if shared[k] >= (listed[-1][1] if len(listed) == COOCCURRING_LIMIT else 1):
+                    again.add(ids[k])
+        if len(again) > len(ids) * RECOUNT_SHARE:
+            return None
+    found = dict(last)
+    for e in again:
+        shared = together(number[e])
+        some = np.flatnonzero(shared)
+        best = some[np.lexsort((place[some], -shared[some]))[:COOCCURRING_LIMIT]]
+        found[e] = tuple(zip([ids[b] for b in best.tolist()], shared[best].tolist()))
+    return {e: found[e] for e in ids}

@@ -686,10 +686,20 @@ def test_edits_to_what_articles_mention_rank_again_only_what_they_can_change_and
     """Articles gain and lose entities and reword mentions, at random: only the articles whose
     entities changed, and those mentioning an entity gained or lost, are ranked again; the site
     is a clean build's every time (with feeds for one seed). A candidate cap of 3 makes common
-    entities of the frequent ones."""
+    entities of the frequent ones. Co-occurrence is made from the last however much changed."""
     from site_builder import related
 
     monkeypatch.setattr(related, "CANDIDATE_CAP", 3)
+    monkeypatch.setattr(related, "RECOUNT_SHARE", 1.0)
+    recount = related.cooccurrence_kept
+    made: list[bool] = []
+
+    def cooccurrence_kept(*args: Any) -> Any:
+        found = recount(*args)
+        made.append(found is not None)
+        return found
+
+    monkeypatch.setattr(related, "cooccurrence_kept", cooccurrence_kept)
     rng = random.Random(seed)
     project = copy_example(tmp_path)
     if seed == 1:  # with feeds: an entity's feed lists its appearances too
@@ -739,6 +749,7 @@ def test_edits_to_what_articles_mention_rank_again_only_what_they_can_change_and
         assert again <= total
         partial += 0 < again < total
     assert partial  # some edits ranked only some articles
+    assert any(made)  # and co-occurrence was made from the last
 
 
 def test_a_new_body_takes_the_old_ones_place_only_where_that_is_one_place() -> None:

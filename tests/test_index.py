@@ -238,3 +238,61 @@ def test_an_article_keeps_its_ranking_where_what_changed_cannot_move_it(monkeypa
                 kept += 1
         last, then = fresh, ranker.then()
     assert kept > 200
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cooccurrence_from_the_last_is_counting_it_all_again(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    """Articles gaining, losing and mentioning more often entities (ties of every kind, with few
+    entities), or added: co-occurrence made from the last result is what counting all gives."""
+    import random
+
+    monkeypatch.setattr(related, "RECOUNT_SHARE", 1.0)  # however many are counted again
+    rng = random.Random(seed)
+    pool = [f"e{k:02d}" for k in range(40)]
+    popularity = [1 / (k + 1) for k in range(40)]
+
+    def some() -> dict[str, int]:
+        return {e: rng.randint(1, 3) for e in rng.choices(pool, popularity, k=rng.randint(1, 8))}
+
+    articles = [article(f"a{n}", None)[0] for n in range(80)]
+    mentioned = {a.slug: some() for a in articles}
+    last = cooccurrence(tuple(articles), mentioned)
+    kept = 0
+    for step in range(30):
+        was: dict[str, dict[str, int]] = {}
+        for _ in range(rng.randint(1, 3)):
+            if rng.random() < 0.2:
+                new = article(f"new{step}-{len(was)}", None)[0]
+                articles.insert(rng.randrange(len(articles) + 1), new)
+                was[new.slug], mentioned[new.slug] = {}, some()
+                continue
+            slug = rng.choice(articles).slug
+            was.setdefault(slug, mentioned[slug])
+            counts = dict(mentioned[slug])
+            e = rng.choice(pool[:10] if rng.random() < 0.5 else pool)
+            if e in counts and rng.random() < 0.5:
+                del counts[e]
+            else:
+                counts[e] = counts.get(e, 0) + 1
+            mentioned[slug] = counts
+        expected = cooccurrence(tuple(articles), mentioned)
+        found = related.cooccurrence_kept(tuple(articles), mentioned, last, was)
+        if found is not None:
+            assert found == expected, step
+            assert list(found) == list(expected)
+            kept += 1
+        last = expected
+    assert kept > 10
+
+
+def test_cooccurrence_from_the_last_follows_a_tie_broken_by_mentions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mentions more often in an article whose entities stay the same: no pair changes, but of
+    two companions tied on articles, the one mentioned more in all goes first."""
+    monkeypatch.setattr(related, "RECOUNT_SHARE", 1.0)
+    articles = tuple(article(slug, None)[0] for slug in ("a", "b"))
+    was = {"a": {"kim": 1, "zed": 1, "amy": 1}}
+    mentioned = {"a": {"kim": 1, "zed": 1, "amy": 1}, "b": {"kim": 1}}
+    last = cooccurrence(articles, mentioned)
+    assert last["kim"] == (("amy", 1), ("zed", 1))
+    mentioned["a"] = {"kim": 1, "zed": 3, "amy": 1}
+    assert related.cooccurrence_kept(articles, mentioned, last, was)["kim"] == (("zed", 1), ("amy", 1))  # type: ignore[index]
