@@ -270,6 +270,25 @@ PAIR_BATCH = 4096
 """Articles whose pairs of entities ``cooccurrence`` counts at once: a few MB of arrays."""
 
 
+def _rows(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[str, int]]
+          ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What co-occurrence counts with: the entity ids, sorted; every article's entities (by number
+    in ids), one article after another; how many each article has, and where they start; and
+    each entity's place in the order ties go by (in more articles first, then mentioned more in
+    all, then by id)."""
+    rows = [mentioned[a.slug] for a in articles]
+    ids = sorted(set().union(*rows))
+    number = {e: k for k, e in enumerate(ids)}
+    flat = np.fromiter(map(number.__getitem__, chain.from_iterable(rows)), dtype=np.int64)
+    widths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    mentions = np.fromiter(chain.from_iterable(counts.values() for counts in rows), dtype=np.int64, count=len(flat))
+    df = np.bincount(flat, minlength=len(ids))
+    total = np.bincount(flat, weights=mentions, minlength=len(ids)).astype(np.int64)
+    place = np.empty(len(ids), dtype=np.int64)
+    place[np.lexsort((np.arange(len(ids)), -total, -df))] = np.arange(len(ids))
+    return ids, flat, widths, np.cumsum(widths) - widths, place
+
+
 def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[str, int]]
                  ) -> dict[str, tuple[tuple[str, int], ...]]:
     """entity id -> the entities sharing the most articles with it (``mentioned``: each
@@ -282,14 +301,8 @@ def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[
     is counted by sorting, and each entity's best are found by one more sort: at 10,000
     articles, 0.14 s where a Counter for each entity took 0.5 s (and Python loops over the
     articles' rows and the results, 0.22 s)."""
-    rows = [mentioned[a.slug] for a in articles]
-    ids = sorted(set().union(*rows))
-    number = {e: k for k, e in enumerate(ids)}
+    ids, flat, widths, offsets, place = _rows(articles, mentioned)
     size = len(ids)
-    # every article's row, one after another, and the mentions of each
-    flat = np.fromiter(map(number.__getitem__, chain.from_iterable(rows)), dtype=np.int64)
-    widths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-    offsets = np.cumsum(widths) - widths
     pairs, times = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     for width in np.unique(widths[widths > 1]).tolist():
         first, second = np.triu_indices(width, 1)
@@ -311,11 +324,6 @@ def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[
         together = np.bincount(inverse, weights=np.concatenate(times), minlength=len(codes)).astype(np.int64)
     low, high = np.divmod(codes, size) if size else (codes, codes)
     entity, other, together = np.concatenate([low, high]), np.concatenate([high, low]), np.tile(together, 2)
-    df = np.bincount(flat, minlength=size)
-    mentions = np.fromiter(chain.from_iterable(counts.values() for counts in rows), dtype=np.int64, count=len(flat))
-    total = np.bincount(flat, weights=mentions, minlength=size).astype(np.int64)
-    place = np.empty(size, dtype=np.int64)
-    place[np.lexsort((np.arange(size), -total, -df))] = np.arange(size)  # the tie order
     most = int(together.max(initial=0)) + 1
     if size * most * size < ONE_KEY:  # the three sort keys in one number, sorted (lexsort took three times longer)
         ranked = np.sort((entity * most + (most - 1 - together)) * size + place[other])
@@ -344,20 +352,11 @@ def cooccurrence_kept(articles: tuple[Article, ...], mentioned: Mapping[str, Map
     changed), or if an entity whose articles or mentions changed (so its place among ties) is
     among them or ties with the last of them: those are counted again, from the articles of each;
     the others are the last ones."""
-    ids = sorted(set().union(*(mentioned[a.slug] for a in articles)))
+    ids, flat, widths, offsets, place = _rows(articles, mentioned)
     number = {e: k for k, e in enumerate(ids)}
-    rows = [mentioned[a.slug] for a in articles]
-    flat = np.fromiter(map(number.__getitem__, chain.from_iterable(rows)), dtype=np.int64)
-    widths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-    offsets = np.cumsum(widths) - widths
-    owner = np.repeat(np.arange(len(rows)), widths)
+    owner = np.repeat(np.arange(len(widths)), widths)
     by_entity = np.argsort(flat, kind="stable")
     starts = np.searchsorted(flat[by_entity], np.arange(len(ids) + 1))
-    df = np.diff(starts)
-    mentions = np.fromiter(chain.from_iterable(counts.values() for counts in rows), dtype=np.int64, count=len(flat))
-    total = np.bincount(flat, weights=mentions, minlength=len(ids)).astype(np.int64)
-    place = np.empty(len(ids), dtype=np.int64)
-    place[np.lexsort((np.arange(len(ids)), -total, -df))] = np.arange(len(ids))
 
     def together(k: int) -> np.ndarray:
         """How many articles each entity shares with entity k (itself excluded)."""
