@@ -59,26 +59,25 @@ class RelatedRanker:
 
     def __init__(self, articles: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]) -> None:
         self.articles, self.mentioned, self.cap = articles, mentioned, CANDIDATE_CAP
-        self.entity_ids = sorted({e for c in mentioned.values() for e in c})
+        rows = [mentioned[a.slug] for a in articles]
+        self.entity_ids = sorted(set().union(*rows))
         self.number = {e: k for k, e in enumerate(self.entity_ids)}
-        members: list[list[int]] = [[] for _ in self.entity_ids]
-        for i, article in enumerate(articles):
-            for entity_id in mentioned[article.slug]:
-                members[self.number[entity_id]].append(i)
-        self.postings = [np.array(m, dtype=np.intp) for m in members]
+        flat = np.fromiter(map(self.number.__getitem__, chain.from_iterable(rows)), dtype=np.intp)
+        owners = np.repeat(np.arange(len(rows)), np.fromiter(map(len, rows), dtype=np.intp, count=len(rows)))
+        by_entity = np.argsort(flat, kind="stable")  # each entity's articles stay in order
+        starts = np.searchsorted(flat[by_entity], np.arange(len(self.entity_ids) + 1))
+        self.postings = np.split(owners[by_entity], starts[1:-1]) if len(self.entity_ids) else []
         """entity number -> the articles mentioning it, ascending (newest first)."""
-        self.df = np.array([len(m) for m in members], dtype=np.intp)
+        self.df = np.diff(starts)
         idf = np.log((len(articles) + 1) / self.df) if len(self.df) else np.zeros(0)
         self.idf = np.round(idf * IDF_UNIT) / IDF_UNIT
         """Whole multiples of 1/IDF_UNIT: sums of a few hundred are exact, so a score does not depend
         on the order its parts are added in, and an article ranked alone (``rank_each``) gets the
         very scores a ranking of all would give it."""
-        by_rarity = sorted(range(len(members)), key=lambda k: (len(members[k]), self.entity_ids[k]))
-        self.rarity = [0] * len(members)
+        by_rarity = np.lexsort((np.arange(len(self.df)), self.df))  # by df, then by id (ids are sorted)
+        self.rarity = np.argsort(by_rarity).tolist()
         """entity number -> its place, the rarest first (then by id): the order of shared lists."""
-        for place, k in enumerate(by_rarity):
-            self.rarity[k] = place
-        self.codes, self.bit = self._membership([k for k in reversed(by_rarity) if len(members[k]) > self.cap])
+        self.codes, self.bit = self._membership([k for k in reversed(by_rarity.tolist()) if self.df[k] > self.cap])
         self._then: Then | None = None
         self._moved: dict[str, float] = {}
         self.slot = np.zeros(len(articles), dtype=np.intp)
