@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from .model import Annotated, Article, Entity
 
@@ -190,6 +190,16 @@ def counts(articles: tuple[Article, ...], mentions: Mapping[str, Mentioned]) -> 
 
 
 Ranked = tuple[tuple[int, float, tuple[str, ...]], ...]
+
+
+class Then(NamedTuple):
+    """Of a ranking, what a later one needs to keep its results (see ``RelatedRanker.kept``):
+    here, not beside it, so that unpickling a ranking kept with it does not import numpy."""
+
+    articles: int
+    """How many articles there were."""
+    df: dict[str, int]
+    """How many articles mentioned each entity."""
 """An article's related articles: (index of the other article, score, shared entity ids)."""
 
 

@@ -45,6 +45,7 @@ from .index import (
     Ranked,
     Related,
     SiteIndex,
+    Then,
     build_index,
     counts,
     mentioned,
@@ -100,7 +101,7 @@ from .write import (
 )
 
 if TYPE_CHECKING:
-    from .related import RelatedRanker, Then
+    from .related import RelatedRanker
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -14,11 +14,10 @@ import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import chain, pairwise
-from typing import NamedTuple
 
 import numpy as np
 
-from .index import COOCCURRING_LIMIT, Ranked, Related, related_objects
+from .index import COOCCURRING_LIMIT, Ranked, Related, Then, related_objects
 from .model import Article
 
 RELATED_LIMIT = 5
@@ -230,15 +229,6 @@ class RelatedRanker:
         mine = [self.entity_ids[k] for k in sorted(rare + common, key=self.rarity.__getitem__)]
         return tuple((j, round(score, 4), tuple(e for e in mine if e in theirs))
                      for j, score in chosen for theirs in (self.mentioned[self.articles[j].slug],)), margin
-
-
-class Then(NamedTuple):
-    """Of a ranking, what a later one needs to keep its results (see ``RelatedRanker.kept``)."""
-
-    articles: int
-    """How many articles there were."""
-    df: dict[str, int]
-    """How many articles mentioned each entity."""
 
 
 def _weight(count: int, df: int) -> float:
