@@ -190,6 +190,7 @@ def counts(articles: tuple[Article, ...], mentions: Mapping[str, Mentioned]) -> 
 
 
 Ranked = tuple[tuple[int, float, tuple[str, ...]], ...]
+"""An article's related articles: (index of the other article, score, shared entity ids)."""
 
 
 class Then(NamedTuple):
@@ -200,7 +201,6 @@ class Then(NamedTuple):
     """How many articles there were."""
     df: dict[str, int]
     """How many articles mentioned each entity."""
-"""An article's related articles: (index of the other article, score, shared entity ids)."""
 
 
 def related_objects(articles: tuple[Article, ...], ranked: list[Ranked]) -> Mapping[str, tuple[Related, ...]]:
