@@ -684,7 +684,8 @@ def test_edits_alone_and_others_in_any_order_give_a_clean_build(tmp_path: Path, 
 def test_edits_to_what_articles_mention_rank_again_only_what_they_can_change_and_give_a_clean_build(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, jobs: int) -> None:
     """Articles gain and lose entities and reword mentions, at random: only the articles whose
-    entities changed, and those mentioning an entity gained or lost, are ranked again; the site
+    entities changed, and those mentioning an entity gained or lost, are tried (kept or ranked
+    again: see RelatedRanker.kept); the site
     is a clean build's every time (with feeds for one seed). A candidate cap of 3 makes common
     entities of the frequent ones. Co-occurrence is made from the last however much changed."""
     from site_builder import related
@@ -914,8 +915,8 @@ def test_a_clean_build_keeps_related_articles_under_the_keys_the_next_build_look
 def test_new_articles_make_again_only_the_pages_they_can_change_and_give_a_clean_build(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
     """Articles are added at random places in the order (dated or not, with tags, credited to an
-    entity or not, sometimes with another edit): every article is ranked again (the weights
-    changed), but only the pages about them, their neighbours, the lists and the pages whose
+    entity or not, sometimes with another edit): every article's ranking is kept or made again
+    (the weights changed), but only the pages about them, their neighbours, the lists and the pages whose
     related articles changed are made again; the site is a clean build's every time (with feeds
     for one seed)."""
     from site_builder import related
