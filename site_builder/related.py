@@ -4,7 +4,10 @@ import a build with no ranking and no counting to do never pays for.
 
 For each article, related articles are the others sharing the most entities, each
 entity weighted by its rarity (idf). For each entity, co-occurring entities are those
-mentioned in the most articles with it.
+mentioned in the most articles with it. After an edit, both are made again only where it
+can have changed them: a ranking is kept while its margin allows (``RelatedRanker.kept``),
+an entity's companions while no changed article or moved entity reaches them
+(``cooccurrence_kept``).
 """
 
 from __future__ import annotations
