@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import chain, pairwise
+from typing import TypeVar
 
 import numpy as np
 
@@ -61,18 +62,13 @@ class RelatedRanker:
 
     def __init__(self, articles: tuple[Article, ...], mentioned: Mapping[str, Collection[str]]) -> None:
         self.articles, self.mentioned, self.cap = articles, mentioned, CANDIDATE_CAP
-        rows = [mentioned[a.slug] for a in articles]
-        self.entity_ids = sorted(set().union(*rows))
+        _, self.entity_ids, flat, widths = _rows(articles, mentioned)
         self.number = {e: k for k, e in enumerate(self.entity_ids)}
-        flat = np.fromiter(map(self.number.__getitem__, chain.from_iterable(rows)), dtype=np.intp)
-        owners = np.repeat(np.arange(len(rows)), np.fromiter(map(len, rows), dtype=np.intp, count=len(rows)))
-        by_entity = np.argsort(flat, kind="stable")  # each entity's articles stay in order
-        starts = np.searchsorted(flat[by_entity], np.arange(len(self.entity_ids) + 1))
-        self.postings = np.split(owners[by_entity], starts[1:-1]) if len(self.entity_ids) else []
+        members, starts = _members(flat, widths, len(self.entity_ids))
+        self.postings = np.split(members, starts[1:-1]) if len(self.entity_ids) else []
         """entity number -> the articles mentioning it, ascending (newest first)."""
         self.df = np.diff(starts)
-        idf = np.log((len(articles) + 1) / self.df) if len(self.df) else np.zeros(0)
-        self.idf = np.round(idf * IDF_UNIT) / IDF_UNIT
+        self.idf = _weights(len(articles), self.df)
         """Whole multiples of 1/IDF_UNIT: sums of a few hundred are exact, so a score does not depend
         on the order its parts are added in, and an article ranked alone (``rank_each``) gets the
         very scores a ranking of all would give it."""
@@ -178,8 +174,10 @@ class RelatedRanker:
     def _shifts(self, then: Then) -> dict[str, float]:
         """By entity id, how far its weight moved since ``then`` (infinitely: it had none)."""
         if self._then is not then:
-            self._then, self._moved = then, {e: abs(w - _weight(then.articles, then.df[e])) if e in then.df else math.inf
-                                             for e, w in self._weight_of.items()}
+            df = np.array([then.df.get(e, 0) for e in self.entity_ids], dtype=np.intp)
+            with np.errstate(divide="ignore"):  # none then: infinitely
+                moved = np.abs(self.idf - _weights(then.articles, df))
+            self._then, self._moved = then, dict(zip(self.entity_ids, moved.tolist()))
         return self._moved
 
     def disturbed(self, changed: Collection[int], reach: Collection[str], then: Then) -> dict[int, frozenset[str]]:
@@ -234,9 +232,9 @@ class RelatedRanker:
                      for j, score in chosen for theirs in (self.mentioned[self.articles[j].slug],)), margin
 
 
-def _weight(count: int, df: int) -> float:
-    """An entity's weight (``RelatedRanker.idf``) among ``count`` articles, ``df`` of which mention it."""
-    return round(math.log((count + 1) / df) * IDF_UNIT) / IDF_UNIT
+def _weights(count: int, df: np.ndarray) -> np.ndarray:
+    """Each entity's weight (``RelatedRanker.idf``) among ``count`` articles, ``df`` of which mention it."""
+    return np.round(np.log((count + 1) / df) * IDF_UNIT) / IDF_UNIT if len(df) else np.zeros(0)
 
 
 def _floor(scores: np.ndarray) -> float:
@@ -262,23 +260,36 @@ PAIR_BATCH = 4096
 """Articles whose pairs of entities ``cooccurrence`` counts at once: a few MB of arrays."""
 
 
-def _rows(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[str, int]]
-          ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """What co-occurrence counts with: the entity ids, sorted; every article's entities (by number
-    in ids), one article after another; how many each article has, and where they start; and
-    each entity's place in the order ties go by (in more articles first, then mentioned more in
-    all, then by id)."""
+_Row = TypeVar("_Row", bound=Collection[str])
+
+
+def _rows(articles: tuple[Article, ...], mentioned: Mapping[str, _Row]) -> tuple[list[_Row], list[str], np.ndarray, np.ndarray]:
+    """What ranking and co-occurrence count with: each article's entities; all entity ids,
+    sorted; every article's entities by number in those, one article after another; and how
+    many each article has."""
     rows = [mentioned[a.slug] for a in articles]
     ids = sorted(set().union(*rows))
     number = {e: k for k, e in enumerate(ids)}
-    flat = np.fromiter(map(number.__getitem__, chain.from_iterable(rows)), dtype=np.int64)
-    widths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    flat = np.fromiter(map(number.__getitem__, chain.from_iterable(rows)), dtype=np.intp)
+    return rows, ids, flat, np.fromiter(map(len, rows), dtype=np.intp, count=len(rows))
+
+
+def _members(flat: np.ndarray, widths: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The articles mentioning each of ``size`` entities, one entity after another (each's in
+    ascending order), and where each entity's start (see ``_rows``)."""
+    by_entity = np.argsort(flat, kind="stable")
+    return np.repeat(np.arange(len(widths)), widths)[by_entity], np.searchsorted(flat[by_entity], np.arange(size + 1))
+
+
+def _tie_order(rows: list[Mapping[str, int]], flat: np.ndarray, size: int) -> np.ndarray:
+    """Each entity's place in the order co-occurrence's ties go by: in more articles first, then
+    mentioned more in all, then by id (see ``_rows``)."""
     mentions = np.fromiter(chain.from_iterable(counts.values() for counts in rows), dtype=np.int64, count=len(flat))
-    df = np.bincount(flat, minlength=len(ids))
-    total = np.bincount(flat, weights=mentions, minlength=len(ids)).astype(np.int64)
-    place = np.empty(len(ids), dtype=np.int64)
-    place[np.lexsort((np.arange(len(ids)), -total, -df))] = np.arange(len(ids))
-    return ids, flat, widths, np.cumsum(widths) - widths, place
+    df = np.bincount(flat, minlength=size)
+    total = np.bincount(flat, weights=mentions, minlength=size).astype(np.int64)
+    place = np.empty(size, dtype=np.int64)
+    place[np.lexsort((np.arange(size), -total, -df))] = np.arange(size)
+    return place
 
 
 def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[str, int]]
@@ -293,8 +304,9 @@ def cooccurrence(articles: tuple[Article, ...], mentioned: Mapping[str, Mapping[
     is counted by sorting, and each entity's best are found by one more sort: at 10,000
     articles, 0.14 s where a Counter for each entity took 0.5 s (and Python loops over the
     articles' rows and the results, 0.22 s)."""
-    ids, flat, widths, offsets, place = _rows(articles, mentioned)
-    size = len(ids)
+    rows, ids, flat, widths = _rows(articles, mentioned)
+    size, offsets = len(ids), np.cumsum(widths) - widths
+    place = _tie_order(rows, flat, size)
     pairs, times = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     for width in np.unique(widths[widths > 1]).tolist():
         first, second = np.triu_indices(width, 1)
@@ -344,15 +356,14 @@ def cooccurrence_kept(articles: tuple[Article, ...], mentioned: Mapping[str, Map
     changed), or if an entity whose articles or mentions changed (so its place among ties) is
     among them or ties with the last of them: those are counted again, from the articles of each;
     the others are the last ones."""
-    ids, flat, widths, offsets, place = _rows(articles, mentioned)
-    number = {e: k for k, e in enumerate(ids)}
-    owner = np.repeat(np.arange(len(widths)), widths)
-    by_entity = np.argsort(flat, kind="stable")
-    starts = np.searchsorted(flat[by_entity], np.arange(len(ids) + 1))
+    rows, ids, flat, widths = _rows(articles, mentioned)
+    number, offsets = {e: k for k, e in enumerate(ids)}, np.cumsum(widths) - widths
+    place = _tie_order(rows, flat, len(ids))
+    members, starts = _members(flat, widths, len(ids))
 
     def together(k: int) -> np.ndarray:
         """How many articles each entity shares with entity k (itself excluded)."""
-        mine = owner[by_entity[starts[k]:starts[k + 1]]]
+        mine = members[starts[k]:starts[k + 1]]
         spans = widths[mine]
         at = np.repeat(offsets[mine] - np.cumsum(spans) + spans, spans) + np.arange(int(spans.sum()))
         counts = np.bincount(flat[at], minlength=len(ids))
