@@ -47,6 +47,7 @@ from .index import (
     SiteIndex,
     Then,
     build_index,
+    counted,
     counts,
     mentioned,
     related_objects,
@@ -1024,8 +1025,8 @@ class _Links:
             if "cooccurring" in missing and "cooccurring" in old and self.last is not None:
                 from .related import cooccurrence_kept
 
-                counted = {slug: {e: n for e, n, _ in then} for slug, then in changes.was.items()}
-                if (kept := cooccurrence_kept(ordered, mentioned, old["cooccurring"], counted)) is not None:
+                before = {slug: counted(then) for slug, then in changes.was.items()}
+                if (kept := cooccurrence_kept(ordered, mentioned, old["cooccurring"], before)) is not None:
                     found["cooccurring"] = kept
             ranker = RelatedRanker(ordered, mentioned) if "links" in missing else None
             ranking, tries, keeping = _ranking_kept(ordered, old.get("links"), changes, mentioned, ranker)
