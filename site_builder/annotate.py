@@ -367,8 +367,8 @@ def _plain_blocks(text: str) -> list[tuple[str, str]] | None:
     blocks: list[tuple[str, str]] = []
     lines: list[str] = []  # those of the paragraph being read
     for line in (*text.split("\n"), ""):
-        heading = _HEADING.match(line)
-        if lines and (heading or not line.strip(" \t")):  # the paragraph ends
+        heading, blank = _HEADING.match(line), not line.strip(" \t")
+        if lines and (heading or blank):  # the paragraph ends
             if (paragraph := _trimmed("\n".join(lines))) is None:
                 return None
             blocks.append(("p", paragraph))
@@ -378,7 +378,7 @@ def _plain_blocks(text: str) -> list[tuple[str, str]] | None:
             if title is None or title.endswith("#"):  # (a closing sequence of #s, perhaps)
                 return None
             blocks.append((f"h{len(heading.group(1))}", title))
-        elif not line.strip(" \t"):
+        elif blank:
             continue
         elif _BLOCK.match(line) or lines and lines[-1].endswith(" "):  # (a space before a line break: a break)
             return None
