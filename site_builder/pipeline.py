@@ -30,6 +30,7 @@ import time
 import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -244,7 +245,7 @@ def _build(root: Path, out: Path, jobs: int | None, progress: Callable[[str], No
     _store(cache, "pages", {path: (key, context, shown) for path, key, context, shown, _ in page_keys}, last_pages)
     _store(cache, "built", {"build": stamp["build"], "site": site, "base": base, "entities": entity_cards,
                             "briefs": briefs, "described": described,
-                            "links": found.links, "frame": found.frame, "texts": found.texts,
+                            "links": found.links, "frame": found.frame, "texts": found.texts, "digested": found.digested,
                             "search": search.built, "salt": found.salt, "names": found.names,
                             "static": [page.path for page in static]}, last_built)
     for ns in ("html", "words"):
@@ -352,7 +353,12 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
     for ns in ("search", "rows"):
         cache.put(ns, (), drop=set(built["search"].blocks) - set(search.blocks))
     texts = {**built.get("texts", {}), **{files[path][2].slug: key for path, _, _, _, key in read}}
-    _store(cache, "built", {**built, "build": stamp["build"], "search": search, "texts": texts}, built)
+    digested = dict(built.get("digested", {}))  # the same mentions, under the new keys
+    for _, old, key in todo:
+        if old in digested:
+            digested[key] = digested.pop(old)
+    _store(cache, "built", {**built, "build": stamp["build"], "search": search, "texts": texts, "digested": digested},
+           built)
     return BuildResult(out, written, stamp_warnings(last), 0.0, len(site) - written, {})
 
 
@@ -489,6 +495,8 @@ class _Analysis:
     """How the index differs from the last build's, when that had the same ``frame``."""
     names: str
     """The key the entities' names are kept under in the cache (for ``_quick``)."""
+    digested: dict[str, str]
+    """A digest of each article's mentions, by annotation key (what ``site`` is made from)."""
 
 
 @dataclass
@@ -566,7 +574,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
         paths = files.stale(listed)
         # and the entities to annotate go to the same workers (starting workers again would cost more)
         pending = [(files.document(e.doc), "", e.id, key) for e in entities
-                   if (key := _key(salt, "", e.id, files.digests.get(e.doc.path) or repr(e.doc))) not in annotated]
+                   if (key := _key(salt, "", e.id, files.digests.get(id(e)) or repr(e.doc))) not in annotated]
         progress(f"reading and annotating {len(paths)} of {len(listed)} article files "
                  f"and {len(pending)} of {len(entities)} entities")
         fresh = _read_articles(files, paths, salt, jobs, pending, meanwhile)
@@ -575,7 +583,8 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     lap("load")
 
     docs = [*((a.doc, ARTICLE_LINKS, None) for a in articles), *((e.doc, "", e.id) for e in entities)]
-    keys = [_key(salt, prefix, exclude, files.digests.get(doc.path) or repr(doc)) for doc, prefix, exclude in docs]
+    keys = [_key(salt, prefix, exclude, files.digests.get(id(item)) or repr(doc))
+            for item, (doc, prefix, exclude) in zip(chain(articles, entities), docs)]
     known = {k: annotated[k] for k in keys if k in annotated and k not in fresh}
     todo = [i for i, k in enumerate(keys) if k not in known and k not in fresh]
     if todo:
@@ -598,9 +607,13 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     documents: list[Article | Entity] = [*articles, *entities]
     cards = {id(item): files.cards.get(id(item)) or _card(item) for item in documents}
     frame = _digest(salt, *(cards[id(item)] for item in articles))
-    site = _digest(frame, _values([m for m, _ in done[:len(articles)]]))
-    texts = {a.slug: k for a, k in zip(articles, keys)}
     built = _load(cache, "built")
+    # A digest of each article's mentions, by annotation key (what a key annotates to never
+    # changes): those of the last build are not made again (pickling 20 MB took 0.04 s at 10,000)
+    digested: dict[str, str] = built.get("digested", {})
+    digested = {k: digested.get(k) or _digest(_values(m)) for k, (m, _) in zip(keys, done[:len(articles)])}
+    site = _digest(frame, *digested.values())
+    texts = {a.slug: k for a, k in zip(articles, keys)}
     last = built.get("links")
     mentions = {a.slug: m for a, (m, _) in zip(articles, done)}
     # Articles new since the last build: what the others mentioned then is compared, and they mentioned nothing
@@ -631,7 +644,7 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     if changes is not None and link.moved is not None:
         moved = _Moved(changes.reach, changes.articles | link.moved[0], changes.entities | link.moved[1], changes.added)
     return _Analysis(articles, entities, keys, html, index, diagnostics, counted, cards, site, (site, link.keys),
-                     len(files.new), salt, frame, texts, moved, known_names)
+                     len(files.new), salt, frame, texts, moved, known_names, digested)
 
 
 def _moved(before: dict[str, Mentioned], now: Mapping[str, Mentioned]) -> _Moved:
@@ -846,67 +859,68 @@ class _Files:
         self.cache = cache
         self.known: dict[str, tuple[Any, ...]] = _load(cache, "files")
         """What the last build read: left as it was, for ``save`` to tell what changed."""
-        self.digests: dict[Path, str] = {}
+        self.digests: dict[int, str] = {}
+        """The digest of each item's file (see ``_entry``), by id() of the item handed out: made once, when the file is read."""
         self.new: dict[str, tuple[Any, ...]] = {}
-        self.loaders: dict[Path, Callable[[Path, list[Diagnostic]], Any]] = {}
-        self.bodies: dict[Path, Document] = {}
+        self.loaders: dict[str, Callable[[Path, list[Diagnostic]], Any]] = {}
+        self.bodies: dict[str, Document] = {}
         self.stats = stats if stats is not None else {}
         """Stats taken already, by path: each is used once, and dropped (a file parsed again is
         asked again; at 100,000 articles they are 30 MB)."""
         self.cards: dict[int, str] = {}
         """The card (see ``_card``) of each item handed out, by id(): made once, when the file is read."""
 
-    def parse(self, path: Path, load: Callable[[Path, list[Diagnostic]], Any]) -> tuple[Any, list[Diagnostic]]:
-        stat = self.stats.pop(str(path), None) or _stat(path)
+    def parse(self, path: str, load: Callable[[Path, list[Diagnostic]], Any]) -> tuple[Any, list[Diagnostic]]:
+        stat = self.stats.pop(path, None) or _stat(path)
         if stat is None:  # a dangling link or a loop of links: parse_file says what is wrong
             return parse_file(path, load)
-        entry = self.new.get(str(path)) or self.known.get(str(path))
+        entry = self.new.get(path) or self.known.get(path)
         if entry is None or entry[0] != stat:
-            entry, doc = _entry(path, stat, load)
-            self.new[str(path)] = entry
+            entry, doc = _entry(Path(path), stat, load)
+            self.new[path] = entry
             if doc is not None:
                 self.bodies[path] = doc
         self.loaders[path] = load
         if entry[1]:
-            self.digests[path] = entry[1]
+            self.digests[id(entry[2])] = entry[1]
             self.cards[id(entry[2])] = entry[4]
         return entry[2], list(entry[3])
 
-    def stale(self, paths: list[Path]) -> list[Path]:
+    def stale(self, paths: list[str]) -> list[str]:
         """Those of ``paths`` that are new or changed since they were last read."""
         found = []
         for path in paths:
-            stat = self.stats[str(path)] = self.stats.get(str(path)) or _stat(path)
-            entry = self.known.get(str(path))
+            stat = self.stats[path] = self.stats.get(path) or _stat(path)
+            entry = self.known.get(path)
             if stat is not None and (entry is None or entry[0] != stat):
                 found.append(path)
         return found
 
-    def add(self, path: Path, entry: tuple[Any, ...]) -> None:
+    def add(self, path: str, entry: tuple[Any, ...]) -> None:
         """Remember a file read elsewhere (by a worker)."""
-        self.new[str(path)] = entry
+        self.new[path] = entry
 
     def document(self, doc: Document) -> Document:
         """``doc`` with its body: the one read in this build (once), else read again."""
-        if doc.path in self.bodies:
-            return self.bodies.pop(doc.path)
-        if doc.path not in self.loaders:  # made by the build (discover mode), not read from a file
+        path = str(doc.path)
+        if path in self.bodies:
+            return self.bodies.pop(path)
+        if path not in self.loaders:  # made by the build (discover mode), not read from a file
             return doc
-        item, _ = parse_file(doc.path, self.loaders[doc.path])
+        item, _ = parse_file(path, self.loaders[path])
         if item is None or item.doc.body_line != doc.body_line:
             raise SiteError(f"{doc.path} changed during the build; build again")
         return item.doc  # type: ignore[no-any-return]
 
     def save(self) -> None:
         """Remember the files read in this build (and only those)."""
-        _store(self.cache, "files", {str(p): self.new.get(str(p)) or self.known[str(p)] for p in self.loaders},
-               self.known)
+        _store(self.cache, "files", {p: self.new.get(p) or self.known[p] for p in self.loaders}, self.known)
 
 
-def _stat(path: Path) -> tuple[int, ...] | None:
+def _stat(path: str) -> tuple[int, ...] | None:
     """What tells a file changed (None if it cannot be read)."""
     try:
-        return changed_by(path.stat())
+        return changed_by(os.stat(path))
     except OSError:
         return None
 
@@ -936,7 +950,7 @@ def _key(salt: str, prefix: str, exclude: str | None, text: str) -> str:
     return _digest(salt, prefix, exclude or "", text)
 
 
-def _read_articles(files: _Files, paths: list[Path], salt: str, jobs: int,
+def _read_articles(files: _Files, paths: list[str], salt: str, jobs: int,
                    docs: Sequence[tuple[Document, str, str | None, str]] = (),
                    meanwhile: Callable[[], object] = lambda: None) -> dict[str, _Annotation]:
     """Read and annotate new or changed article files in the workers, so that their text never
@@ -967,14 +981,14 @@ def _read_or_annotate(task: tuple[bool, int, int]) -> list[Any]:
     return _annotate(task[1:]) if task[0] else _read(task[1:])
 
 
-def _read(chunk: tuple[int, int]) -> list[tuple[Path, tuple[Any, ...], str, _Annotation | None]]:
+def _read(chunk: tuple[int, int]) -> list[tuple[str, tuple[Any, ...], str, _Annotation | None]]:
     """One worker's share of ``_read_articles``: documents whose annotation is cached already
     (a file touched but not changed) are not annotated again."""
     read = []
     for path in _shared["paths"][chunk[0]:chunk[1]]:
         stat = _stat(path)
         if stat is not None:
-            entry, doc = _entry(path, stat, load_article)
+            entry, doc = _entry(Path(path), stat, load_article)
             read.append((path, entry, doc, _key(_shared["salt"], ARTICLE_LINKS, None, entry[1]) if doc else ""))
     todo = [(doc, ARTICLE_LINKS, None, key) for _, _, doc, key in read
             if doc is not None and key not in _shared["annotated"]]
@@ -1020,15 +1034,17 @@ class _Links:
         if missing:
             mentioned = counts(ordered, mentions)
             # numpy: imported only when there is ranking to do
-            from .related import RelatedRanker
+            from .related import RelatedRanker, Table
 
-            if "cooccurring" in missing and "cooccurring" in old and self.last is not None:
+            recount = "cooccurring" in missing and "cooccurring" in old and self.last is not None
+            table = Table(ordered, mentioned) if recount or "links" in missing else None  # made once for both
+            if recount:
                 from .related import cooccurrence_kept
 
                 before = {slug: counted(then) for slug, then in changes.was.items()}
-                if (kept := cooccurrence_kept(ordered, mentioned, old["cooccurring"], before)) is not None:
+                if (kept := cooccurrence_kept(ordered, mentioned, old["cooccurring"], before, table)) is not None:
                     found["cooccurring"] = kept
-            ranker = RelatedRanker(ordered, mentioned) if "links" in missing else None
+            ranker = RelatedRanker(ordered, mentioned, table) if "links" in missing else None
             ranking, tries, keeping = _ranking_kept(ordered, old.get("links"), changes, mentioned, ranker)
             targets = range(len(ordered)) if ranking is None else [i for i, r in enumerate(ranking) if r is None]
             _shared.update(ordered=ordered, mentioned=mentioned, targets=targets, ranker=ranker, tries=tries,
@@ -1308,10 +1324,10 @@ def _candidates(config: Config, articles: list[Article], entities: list[Entity],
     from . import discover  # its model loads only when asked for
 
     model = _digest((Path(discover.__file__).parent / "data" / discover.MODEL).read_bytes())
-    keys = [_digest(model, files.digests[a.doc.path]) for a in articles]
+    keys = [_digest(model, files.digests[id(a)]) for a in articles]
     found = {k: pickle.loads(v) for k, v in cache.get("detected", keys).items()}
     todo = [i for i, k in enumerate(keys) if k not in found]
-    _shared["docs"] = [(files.bodies[a.doc.path] if a.doc.path in files.bodies else files.document(a.doc))
+    _shared["docs"] = [files.bodies.get(str(a.doc.path)) or files.document(a.doc)  # kept for annotation
                        for a in (articles[i] for i in todo)]
     if todo:
         _annotating()
