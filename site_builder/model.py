@@ -6,6 +6,7 @@ load -> (Config, Article, Entity)  ->  annotate -> Annotated  ->  index -> SiteI
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,15 @@ class Document:
     """The Markdown after the front matter."""
     body_line: int
     """1-based line of the file on which ``body`` starts."""
+
+    def __reduce__(self) -> tuple[Callable[[str, str, int], Document], tuple[str, str, int]]:
+        """Pickled with its path as text: a rebuild unpickles every document (13,000 at 10,000
+        articles), and a Path made from text takes half the time of one unpickled (0.1 s)."""
+        return _document, (str(self.path), self.body, self.body_line)
+
+
+def _document(path: str, body: str, body_line: int) -> Document:
+    return Document(Path(path), body, body_line)
 
 
 @dataclass(frozen=True)
