@@ -28,7 +28,7 @@ import pickle
 import sys
 import time
 import zlib
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -1045,7 +1045,7 @@ class _Links:
                 if (kept := cooccurrence_kept(ordered, mentioned, old["cooccurring"], before, table)) is not None:
                     found["cooccurring"] = kept
             ranker = RelatedRanker(ordered, mentioned, table) if "links" in missing else None
-            ranking, tries, keeping = _ranking_kept(ordered, old.get("links"), changes, mentioned, ranker)
+            ranking, tries, keeping = _ranking_kept(ordered, old.get("links"), changes, ranker)
             targets = range(len(ordered)) if ranking is None else [i for i, r in enumerate(ranking) if r is None]
             _shared.update(ordered=ordered, mentioned=mentioned, targets=targets, ranker=ranker, tries=tries,
                            keeping=keeping)
@@ -1087,8 +1087,7 @@ class _Links:
 
 
 def _ranking_kept(ordered: tuple[Article, ...], last: tuple[list[Ranked], list[float], Then] | None,
-                  changes: _Moved, mentioned: Mapping[str, Collection[str]], ranker: RelatedRanker | None
-                  ) -> tuple[list[tuple[Ranked, float] | None] | None, dict[int, tuple[Ranked, float]], tuple[Any, ...]]:
+                  changes: _Moved, ranker: RelatedRanker | None) -> tuple[list[tuple[Ranked, float] | None] | None, dict[int, tuple[Ranked, float]], tuple[Any, ...]]:
     """Each article's related articles and margin from the ``last`` ranking where they are still
     what a ranking would give, None where it is to rank (None: no last ranking to keep any from);
     the last ones of the articles among those that the workers may keep (``RelatedRanker.kept``,
@@ -1104,17 +1103,20 @@ def _ranking_kept(ordered: tuple[Article, ...], last: tuple[list[Ranked], list[f
     place = [i for i, a in enumerate(ordered) if a.slug not in changes.added]  # the index now, by the index then
     if len(place) != len(ranked_then):
         return None, {}, ()
-    kept: list[tuple[Ranked, float] | None] = [None] * len(ordered)
-    tries = {}
-    for i, ranked, margin in zip(place, ranked_then, margins):
-        slug = ordered[i].slug
-        if slug in changes.articles:
-            continue
-        if not changes.added and changes.reach.isdisjoint(mentioned[slug]):
-            kept[i] = (ranked, margin)
-        else:
-            tries[i] = (ranked, margin)
     changed = [i for i, a in enumerate(ordered) if a.slug in changes.articles]
+    kept: list[tuple[Ranked, float] | None]
+    if changes.added:
+        kept = [None] * len(ordered)
+        tries = {i: (ranked, margin) for i, ranked, margin in zip(place, ranked_then, margins)
+                 if ordered[i].slug not in changes.articles}
+    else:  # numbered as then
+        last_ones = list(zip(ranked_then, margins))
+        tries = {i: last_ones[i] for i in ranker.mentioning(changes.reach)}
+        for i in changed:
+            tries.pop(i, None)
+        kept = [*last_ones]
+        for i in (*tries, *changed):
+            kept[i] = None
     return kept, tries, (then, place, ranker.disturbed(changed, changes.reach, then) if tries else {})
 
 

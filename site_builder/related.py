@@ -194,6 +194,11 @@ class RelatedRanker:
         return {j: frozenset(e for e in self.mentioned[self.articles[j].slug] if (k := self.number[e]) not in self.bit
                              or int(np.searchsorted(self.postings[k], j)) < self.cap) for j in found}
 
+    def mentioning(self, entities: Iterable[str]) -> list[int]:
+        """The articles that mention any of ``entities``, ascending."""
+        found = [self.postings[k] for e in entities if (k := self.number.get(e)) is not None]
+        return np.unique(np.concatenate(found)).tolist() if found else []
+
     def then(self) -> Then:
         """What ``kept`` needs to know of this ranking in a later one."""
         return Then(len(self.articles), dict(zip(self.entity_ids, self.df.tolist())))
