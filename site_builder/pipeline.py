@@ -434,10 +434,18 @@ def _working(release: bool = True) -> Iterator[None]:
 
 
 def release() -> None:
-    """Free what a build made with ``release=False`` kept, and collect cyclic garbage again: for
-    a process that goes on, once it has told what the build did (a server: its pages reload
-    first, 0.1-0.15 s sooner at 10,000 articles)."""
+    """Free what a build made with ``release=False`` kept: for a process that goes on, once it
+    has told what the build did (a server: its pages reload first, 0.1-0.15 s sooner at 10,000
+    articles). Cyclic garbage is not collected until ``collect``."""
     _shared.clear()
+
+
+def collect() -> None:
+    """Collect cyclic garbage, and go on collecting it: for a process between builds (``release``),
+    when nothing waits for it (a server: when no file changed for a while). The first collection
+    after a build scans all the objects it made: left to happen by itself, it came with the next
+    edit, as the server looked at the files, and took 0.1-0.25 s of that rebuild at 10,000 articles."""
+    gc.collect()
     gc.enable()
 
 

@@ -26,7 +26,7 @@ import watchfiles
 
 from .config import load_config, theme_dir
 from .errors import BuildFailed, SiteError
-from .pipeline import build, release
+from .pipeline import build, collect, release
 from .write import Inputs, look
 
 EVENTS = "/__site-builder/events"
@@ -198,6 +198,8 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
 
     built: list[str | None] = [None]
     """The fingerprint of the inputs that the last build read (see ``missed``)."""
+    garbage = [False]
+    """Whether a build's garbage is left to collect (see ``collect``): once no file changed for a while."""
 
     def rebuild() -> None:
         seen = _look(root, out)
@@ -219,6 +221,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
             builds.publish()
         finally:
             release()
+            garbage[0] = True
 
     rebuild()
     server = make_server(out, host, port, builds)
@@ -242,6 +245,9 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
                 missed = not started and built[0] is not None and getattr(_look(root, out), "fingerprint", "") != built[0]
                 started = True
                 if not changes and now == settings and not missed:
+                    if garbage[0]:  # half a second without changes
+                        collect()
+                        garbage[0] = False
                     continue
                 settings = now
                 names = sorted({posixpath.basename(path) for _, path in changes}) or (
