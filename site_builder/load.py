@@ -244,10 +244,12 @@ def load_articles(content_dir: Path, diagnostics: list[Diagnostic], parse: Parse
                      diagnostics, parse, paths)
 
 
-def load_entities(content_dir: Path, diagnostics: list[Diagnostic], parse: Parse = parse_file) -> list[Entity]:
-    """Every entity under ``content_dir/entities``; problems go to ``diagnostics``."""
+def load_entities(content_dir: Path, diagnostics: list[Diagnostic], parse: Parse = parse_file,
+                  paths: list[str] | None = None) -> list[Entity]:
+    """Every entity under ``content_dir/entities`` (``paths``: its ``markdown_files``, if listed
+    already); problems go to ``diagnostics``."""
     return _load_all(content_dir / "entities", load_entity, lambda e: e.id, "entities have the id",
-                     diagnostics, parse)
+                     diagnostics, parse, paths)
 
 
 def load_content(content_dir: Path, diagnostics: list[Diagnostic],

@@ -58,6 +58,7 @@ from .load import (
     load_articles,
     load_content,
     load_entities,
+    load_entity,
     markdown_files,
     parse_file,
 )
@@ -565,7 +566,9 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
         drafts = draft_entities(_candidates(config, articles, entities, cache, jobs, files), config.content_dir)
         entities += [e for e in drafts if e.id not in have]
     else:
-        entities = load_entities(config.content_dir, diagnostics, files.parse)
+        listed_entities = markdown_files(config.content_dir / "entities")
+        files.prefetch(listed_entities, load_entity, jobs)
+        entities = load_entities(config.content_dir, diagnostics, files.parse, listed_entities)
     salt = _salt(config, entities)
     # The entities' names, remembered under everything they are made from (their warnings name the files)
     known_names = _digest(salt, *(str(e.doc.path) for e in entities))
@@ -904,6 +907,21 @@ class _Files:
                 found.append(path)
         return found
 
+    def prefetch(self, paths: list[str], load: Callable[[Path, list[Diagnostic]], Any], jobs: int) -> None:
+        """Parse those of ``paths`` that are new or changed in the workers, when they are many,
+        for ``parse`` to find (a clean build's 3,000 entities took 0.33-0.7 s in this process,
+        while every other core waited)."""
+        stale = self.stale(paths)
+        if jobs < 2 or len(stale) < PREFETCH:
+            return
+        _shared["parse"] = (stale, load)
+        for share in _map(_parse_files, _chunks(len(stale), 256), jobs):
+            for path, entry, doc in share:
+                self.new[path] = entry
+                if doc is not None:
+                    self.bodies[path] = doc
+        del _shared["parse"]
+
     def add(self, path: str, entry: tuple[Any, ...]) -> None:
         """Remember a file read elsewhere (by a worker)."""
         self.new[path] = entry
@@ -923,6 +941,21 @@ class _Files:
     def save(self) -> None:
         """Remember the files read in this build (and only those)."""
         _store(self.cache, "files", {p: self.new.get(p) or self.known[p] for p in self.loaders}, self.known)
+
+
+PREFETCH = 500
+"""At least so many new or changed files are parsed by workers (see ``_Files.prefetch``)."""
+
+
+def _parse_files(chunk: tuple[int, int]) -> list[tuple[str, tuple[Any, ...], Document | None]]:
+    """One worker's share of ``_Files.prefetch``."""
+    paths, load = _shared["parse"]
+    parsed = []
+    for path in paths[chunk[0]:chunk[1]]:
+        stat = _stat(path)
+        if stat is not None:
+            parsed.append((path, *_entry(Path(path), stat, load)))
+    return parsed
 
 
 def _stat(path: str) -> tuple[int, ...] | None:

@@ -275,6 +275,32 @@ def test_articles_read_by_the_workers_build_the_same_site_and_report_errors_by_l
     assert sorted((d.path.name, d.line) for d in failed.value.errors) == [("bad-date.md", 3), ("bad-name.md", 5)]
 
 
+def test_entities_parsed_by_the_workers_build_the_same_site_and_report_errors_by_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many new entity files are parsed by the workers (``_Files.prefetch``, from PREFETCH of
+    them: here from one), in chunks; what they find is what one process finds."""
+    project = copy_example(tmp_path)
+    for n in range(300):
+        (project / "content" / "entities" / f"extra-{n:03d}.md").write_text(
+            f"---\nname: Extra Person {n}\ntype: person\ndescription: Number {n}.\n---\nMet [[Vladimir Putin]].\n",
+            encoding="utf-8")
+    one = build(project, tmp_path / "one", jobs=1, cache=False).out
+    monkeypatch.setattr(pipeline, "PREFETCH", 1)
+    mapped: list[str] = []
+    real_map = pipeline._map
+    monkeypatch.setattr(pipeline, "_map", lambda function, *rest: mapped.append(function.__name__) or real_map(function, *rest))
+    two = build(project, tmp_path / "two", jobs=2, cache=False).out
+    assert "_parse_files" in mapped
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file() and p.name != ".site-builder")
+    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file() and p.name != ".site-builder")
+    assert all((one / f).read_bytes() == (two / f).read_bytes() for f in files)
+    (project / "content" / "entities" / "extra-007.md").write_text(
+        "---\nname: Extra Person 7\ntype: persn\n---\n", encoding="utf-8")
+    with pytest.raises(BuildFailed) as failed:
+        build(project, tmp_path / "two", jobs=2, cache=False)
+    assert [(d.path.name, d.line) for d in failed.value.errors] == [("extra-007.md", 3)]
+
+
 def test_rebuild_without_changes_writes_nothing_and_repeats_warnings(tmp_path: Path) -> None:
     project = copy_example(tmp_path)
     (project / "content" / "entities" / "moscow-idaho.md").write_text(
