@@ -63,7 +63,7 @@ class RelatedRanker:
     def __init__(self, articles: tuple[Article, ...], mentioned: Mapping[str, Collection[str]],
                  table: Table | None = None) -> None:
         self.articles, self.mentioned, self.cap = articles, mentioned, CANDIDATE_CAP
-        table = table or Table(articles, mentioned)
+        table = table or Table(articles, mentioned)  # given: made of these very articles and mentions
         self.entity_ids, self.number = table.ids, table.number
         members, starts = table.members
         self.postings = np.split(members, starts[1:-1]) if len(self.entity_ids) else []
@@ -363,7 +363,7 @@ def cooccurrence_kept(articles: tuple[Article, ...], mentioned: Mapping[str, Map
     An entity's companions change only if it shares an article whose entities changed (its counts
     changed), or if an entity whose articles or mentions changed (so its place among ties) is
     among them or ties with the last of them: those are counted again, from the articles of each;
-    the others are the last ones."""
+    the others are the last ones. ``table``: that of ``articles`` and ``mentioned``, if made already."""
     table = table or Table(articles, mentioned)
     ids, number, flat, widths = table.ids, table.number, table.flat, table.widths
     offsets = np.cumsum(widths) - widths
