@@ -223,7 +223,8 @@ def _build(root: Path, out: Path, jobs: int | None, progress: Callable[[str], No
 
     ready = _Once(made if render_jobs > 1 else lambda: None)
     with staging(out, stamp, background=True, reuse=live) as staged:
-        search = _search(found, cache, jobs, staged, last_built.get("search") if live else None, ready)
+        search = _search(found, cache, jobs, staged, last_built.get("search") if live else None, ready,
+                         last_built.get("texts"))
         lap("search")
         ready()
         plans, static = plan_site(index, config), static_files(config)
@@ -373,10 +374,15 @@ def _splice(page: bytes, old: bytes, new: bytes | None) -> bytes | None:
 
 
 def _edited_blocks(cache: Cache, last: _Indexed, edited: dict[str, tuple[str, str]],
-                   read: Callable[[str], bytes | None]) -> tuple[_Indexed | None, list[Page]]:
+                   read: Callable[[str], bytes | None], listed: tuple[list[list[object]], str] | None = None,
+                   words: dict[str, tuple[str, str]] | None = None, jobs: int = 1,
+                   meanwhile: Callable[[], object] = lambda: None) -> tuple[_Indexed | None, list[Page]]:
     """The search files after the ``edited`` articles (slug -> annotation key before, and now)
-    changed nothing but their text: the blocks holding them indexed again, and the files
-    they change made from the last ones (``update_files``). None if that cannot be done."""
+    changed nothing but their text and what they mention: the blocks holding them indexed again,
+    and the files they change made from the last ones (``update_files``); ``listed``: the
+    entities' rows (``entity_rows``) and their digest, when they may have changed (else the
+    last ones). ``words``: word counts not in the cache (see ``_Analysis.words``). ``jobs`` and
+    ``meanwhile``: see ``_blocks``. None if that cannot be done."""
     rows: dict[int, _Rows] = {}
     for slug, (old, key) in edited.items():
         if key == old:
@@ -390,20 +396,22 @@ def _edited_blocks(cache: Cache, last: _Indexed, edited: dict[str, tuple[str, st
         if (slug, old) not in {(row[1], row[3]) for row in rows[b]}:
             return None, []
         rows[b] = [(title, s, date, key if s == slug else k) for title, s, date, k in rows[b]]
-    if not rows:
+    entities = last.listed if listed is None else listed[1]
+    if not rows and entities == last.listed:
         return last, []
     keys = [*last.blocks]
     for b, block in rows.items():
         keys[b] = _block_key(block)
-    blocks = _blocks(cache, 1, {}, {keys[b]: rows[b] for b in rows}, [last.blocks[b] for b in rows])
+    blocks = _blocks(cache, jobs, words or {}, {keys[b]: rows[b] for b in rows}, [last.blocks[b] for b in rows],
+                     meanwhile)
     if not all(last.blocks[b] in blocks for b in rows):
         return None, []
-    done = update_files(None, last.layout, {b: (blocks[last.blocks[b]], blocks[keys[b]]) for b in rows}, read)
+    done = update_files(listed[0] if listed is not None and entities != last.listed else None, last.layout,
+                        {b: (blocks[last.blocks[b]], blocks[keys[b]]) for b in rows}, read)
     if done is None:
         return None, []
     made, linked, layout = done
-    return _Indexed(_digest(*keys, last.listed), keys, [*linked, *(page.path for page in made)], layout,
-                    last.listed), made
+    return _Indexed(_digest(*keys, entities), keys, [*linked, *(page.path for page in made)], layout, entities), made
 
 
 @contextlib.contextmanager
@@ -1420,13 +1428,27 @@ _Rows = list[tuple[str, str, str, str]]
 
 
 def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: _Indexed | None,
-            meanwhile: Callable[[], object] = lambda: None) -> _Search:
+            meanwhile: Callable[[], object] = lambda: None, texts: dict[str, str] | None = None) -> _Search:
     """The search files, made from the blocks of articles; only blocks whose articles changed
     are indexed again, by the workers. When nothing they are made from changed since the
     ``last`` build (a description or an entity's body edited), its files are linked instead.
     When some blocks changed, only the files they change are made, from the last build's
     (``update_files``): the others are linked, and the blocks that did not change are not read.
-    ``meanwhile``: the parent's work while the workers index (see ``_map``), if they do."""
+    ``meanwhile``: the parent's work while the workers index (see ``_map``), if they do. ``texts``:
+    the last build's annotation key of each article (its ``texts``): when the articles and their
+    titles and dates are the same, the blocks of those whose key changed are taken from the
+    cache and made again (``_edited_blocks``), without dealing every article into its block."""
+    listed = entity_rows(found.entities, found.index.reach)
+    entities = _digest(_values(listed))
+    if (last is not None and texts is not None and found.moved is not None and not found.moved.added
+            and staged.live is not None and len(last.blocks) == block_count(len(found.articles))):
+        # The same articles, titles and dates (the same frame): only the edited articles' blocks changed
+        edited = {slug: (texts.get(slug, ""), key) for slug, key in found.texts.items() if texts.get(slug) != key}
+        index, made = _edited_blocks(cache, last, edited, staged.live_copy, (listed, entities), found.words, jobs,
+                                     meanwhile)
+        linked = [] if index is None else sorted(set(index.paths) - {page.path for page in made})
+        if index is not None and staged.link_all(linked):
+            return _Search(made, index, len(linked))
     blocks: list[_Rows] = [[] for _ in range(block_count(len(found.articles)))]
     for article, key in zip(found.articles, found.keys):
         blocks[block_of(article.slug, len(blocks))].append(
@@ -1434,8 +1456,6 @@ def _search(found: _Analysis, cache: Cache, jobs: int, staged: Staging, last: _I
     for block in blocks:
         block.sort(key=lambda row: row[1])
     keys = [_block_key(block) for block in blocks]
-    listed = entity_rows(found.entities, found.index.reach)
-    entities = _digest(_values(listed))
     key = _digest(*keys, entities)
     if last is not None and last.key == key and staged.link_all(last.paths):
         return _Search([], last, len(last.paths))
