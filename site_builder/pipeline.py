@@ -958,8 +958,14 @@ PREFETCH = 500
 def _parse_files(chunk: tuple[int, int]) -> list[tuple[str, tuple[Any, ...], Document | None]]:
     """One worker's share of ``_Files.prefetch``."""
     paths, load = _shared["parse"]
+    return _entries(paths[chunk[0]:chunk[1]], load)
+
+
+def _entries(paths: list[str], load: Callable[[Path, list[Diagnostic]], Any]
+             ) -> list[tuple[str, tuple[Any, ...], Document | None]]:
+    """What ``_entry`` makes of each of ``paths`` that can be read, with its path (in a worker)."""
     parsed = []
-    for path in paths[chunk[0]:chunk[1]]:
+    for path in paths:
         stat = _stat(path)
         if stat is not None:
             parsed.append((path, *_entry(Path(path), stat, load)))
@@ -1033,12 +1039,8 @@ def _read_or_annotate(task: tuple[bool, int, int]) -> list[Any]:
 def _read(chunk: tuple[int, int]) -> list[tuple[str, tuple[Any, ...], str, _Annotation | None]]:
     """One worker's share of ``_read_articles``: documents whose annotation is cached already
     (a file touched but not changed) are not annotated again."""
-    read = []
-    for path in _shared["paths"][chunk[0]:chunk[1]]:
-        stat = _stat(path)
-        if stat is not None:
-            entry, doc = _entry(Path(path), stat, load_article)
-            read.append((path, entry, doc, _key(_shared["salt"], ARTICLE_LINKS, None, entry[1]) if doc else ""))
+    read = [(path, entry, doc, _key(_shared["salt"], ARTICLE_LINKS, None, entry[1]) if doc else "")
+            for path, entry, doc in _entries(_shared["paths"][chunk[0]:chunk[1]], load_article)]
     todo = [(doc, ARTICLE_LINKS, None, key) for _, _, doc, key in read
             if doc is not None and key not in _shared["annotated"]]
     done = dict(zip((key for *_, key in todo), _annotate_all(todo)))
