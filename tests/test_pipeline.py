@@ -253,6 +253,13 @@ def test_parallel_and_single_process_builds_are_identical(tmp_path: Path) -> Non
     assert all((one / f).read_bytes() == (two / f).read_bytes() for f in files)
 
 
+def assert_same_site(one: Path, two: Path) -> None:
+    """The two sites have the same files, byte for byte, but for their stamps."""
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file() and p.name != ".site-builder")
+    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file() and p.name != ".site-builder")
+    assert all((one / f).read_bytes() == (two / f).read_bytes() for f in files)
+
+
 def test_articles_read_by_the_workers_build_the_same_site_and_report_errors_by_line(tmp_path: Path) -> None:
     """New and changed articles are read by the workers that annotate them, in chunks:
     enough articles that there are several, and errors from both reading and annotating."""
@@ -263,9 +270,7 @@ def test_articles_read_by_the_workers_build_the_same_site_and_report_errors_by_l
             encoding="utf-8")
     one = build(project, tmp_path / "one", jobs=1, cache=False).out
     two = build(project, tmp_path / "two", jobs=2).out
-    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file() and p.name != ".site-builder")
-    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file() and p.name != ".site-builder")
-    assert all((one / f).read_bytes() == (two / f).read_bytes() for f in files)
+    assert_same_site(one, two)
     (project / "content" / "articles" / "bad-date.md").write_text(
         "---\ntitle: Bad\ndate: 2024-02-30\n---\nText.\n", encoding="utf-8")
     (project / "content" / "articles" / "bad-name.md").write_text(
@@ -291,9 +296,7 @@ def test_entities_parsed_by_the_workers_build_the_same_site_and_report_errors_by
     monkeypatch.setattr(pipeline, "_map", lambda function, *rest: mapped.append(function.__name__) or real_map(function, *rest))
     two = build(project, tmp_path / "two", jobs=2, cache=False).out
     assert "_parse_files" in mapped
-    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file() and p.name != ".site-builder")
-    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file() and p.name != ".site-builder")
-    assert all((one / f).read_bytes() == (two / f).read_bytes() for f in files)
+    assert_same_site(one, two)
     (project / "content" / "entities" / "extra-007.md").write_text(
         "---\nname: Extra Person 7\ntype: persn\n---\n", encoding="utf-8")
     with pytest.raises(BuildFailed) as failed:
