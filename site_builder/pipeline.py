@@ -84,6 +84,7 @@ from .search import (
     block_of,
     entity_rows,
     index_block,
+    patch_block,
     search_files,
     update_files,
     words,
@@ -384,6 +385,7 @@ def _edited_blocks(cache: Cache, last: _Indexed, edited: dict[str, tuple[str, st
     last ones). ``words``: word counts not in the cache (see ``_Analysis.words``). ``jobs`` and
     ``meanwhile``: see ``_blocks``. None if that cannot be done."""
     rows: dict[int, _Rows] = {}
+    places: dict[int, dict[int, tuple[str, str]]] = {}  # block -> place of an edited article -> its keys
     for slug, (old, key) in edited.items():
         if key == old:
             continue
@@ -392,10 +394,13 @@ def _edited_blocks(cache: Cache, last: _Indexed, edited: dict[str, tuple[str, st
             stored = cache.get("rows", [last.blocks[b]]).get(last.blocks[b])
             if stored is None:
                 return None, []
-            rows[b] = pickle.loads(stored)
-        if (slug, old) not in {(row[1], row[3]) for row in rows[b]}:
+            rows[b], places[b] = pickle.loads(stored), {}
+        place = next((i for i, row in enumerate(rows[b]) if row[1] == slug), -1)
+        if place < 0 or rows[b][place][3] != old:
             return None, []
-        rows[b] = [(title, s, date, key if s == slug else k) for title, s, date, k in rows[b]]
+        title, _, date, _ = rows[b][place]
+        rows[b] = [*rows[b][:place], (title, slug, date, key), *rows[b][place + 1:]]
+        places[b][place] = old, key
     entities = last.listed if listed is None else listed[1]
     if not rows and entities == last.listed:
         return last, []
@@ -403,7 +408,7 @@ def _edited_blocks(cache: Cache, last: _Indexed, edited: dict[str, tuple[str, st
     for b, block in rows.items():
         keys[b] = _block_key(block)
     blocks = _blocks(cache, jobs, words or {}, {keys[b]: rows[b] for b in rows}, [last.blocks[b] for b in rows],
-                     meanwhile)
+                     meanwhile, {keys[b]: (last.blocks[b], places[b]) for b in rows})
     if not all(last.blocks[b] in blocks for b in rows):
         return None, []
     done = update_files(listed[0] if listed is not None and entities != last.listed else None, last.layout,
@@ -1485,14 +1490,38 @@ def _block_key(rows: _Rows) -> str:
 
 
 def _blocks(cache: Cache, jobs: int, words: dict[str, tuple[str, str]], wanted: dict[str, _Rows],
-            old: Sequence[str] = (), meanwhile: Callable[[], object] = lambda: None) -> dict[str, Block]:
+            old: Sequence[str] = (), meanwhile: Callable[[], object] = lambda: None,
+            edits: Mapping[str, tuple[str, dict[int, tuple[str, str]]]] = {}) -> dict[str, Block]:
     """The blocks of the ``wanted`` keys, from the cache or indexed again, and those of the
-    ``old`` keys that the cache has."""
+    ``old`` keys that the cache has. ``edits``: a wanted block that is an old one with some
+    articles edited (key -> the old block's key, and the place of each edited article with its
+    annotation keys before and now), made from the old one where it can be (``patch_block``)."""
     known = {k: pickle.loads(v) for k, v in cache.get("search", [*wanted, *old]).items()}
+    for key, (then, places) in edits.items():
+        if key not in known and then in known and (block := _patched(cache, words, known[then], wanted[key], places)):
+            known[key] = block
+            cache.put("search", [(key, pickle.dumps(block))])
+            cache.put("rows", [(key, pickle.dumps(wanted[key]))])
     _shared.update(words=words, blocks=[(k, b) for k, b in wanted.items() if k not in known])
     known.update(zip((k for k, _ in _shared["blocks"]), _map(_index_search, range(len(_shared["blocks"])), jobs,
                                                            meanwhile)))
     return known
+
+
+def _patched(cache: Cache, words: dict[str, tuple[str, str]], block: Block, rows: _Rows,
+             places: dict[int, tuple[str, str]]) -> Block | None:
+    """``block`` patched to hold ``rows``, that differ from its own in the annotation keys at
+    ``places`` (see ``_blocks``); None if the words of one are not at hand."""
+    wanted = [k for keys in places.values() for k in keys if k not in words]
+    stored = {k: pickle.loads(v) for k, v in cache.get("words", wanted).items()}
+    if not stored.keys() >= set(wanted):
+        return None
+    counted = {**stored, **words}
+    edits = {}
+    for place, (then, now) in places.items():
+        title, slug, date, _ = rows[place]
+        edits[place] = Row(title, slug, date, *counted[then]), Row(title, slug, date, *counted[now])
+    return patch_block(block, len(rows), edits)
 
 
 def _index_search(number: int) -> Block:

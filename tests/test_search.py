@@ -19,6 +19,7 @@ from site_builder.search import (
     block_of,
     fold,
     index_block,
+    patch_block,
     plain_text,
     search_files,
     shard_of,
@@ -106,15 +107,18 @@ def test_blocks_are_stable_powers_of_two() -> None:
     assert len({block_of(f"s{i}", 8) for i in range(200)}) == 8  # the hash spreads them
 
 
-def test_an_edit_indexes_one_block_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_edit_patches_one_block_as_indexing_it_again_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search, "BLOCK", 1)  # eight blocks for the example's few articles
     project = copy_example(tmp_path)
     folder = project / "content" / "articles"
     for i in range(5):
         (folder / f"a{i}.md").write_text(f"---\ntitle: Article {i}\n---\nPutin spoke {i} times.\n", encoding="utf-8")
     indexed: list[list[str]] = []
-    real = pipeline.index_block
+    real, patch = pipeline.index_block, pipeline.patch_block
     monkeypatch.setattr(pipeline, "index_block", lambda rows: indexed.append([r.slug for r in rows]) or real(rows))
+    patched: list[list[str]] = []
+    monkeypatch.setattr(pipeline, "patch_block", lambda block, size, edits: patched.append(
+        [new.slug for _, new in edits.values()]) or patch(block, size, edits))
     first = build(project, jobs=1).out
     assert load(first, "index")["blocks"] == 8 and sorted(s for block in indexed for s in block) == \
         sorted(["a0", "a1", "a2", "a3", "a4", "russia-north-korea-pact"])
@@ -122,7 +126,9 @@ def test_an_edit_indexes_one_block_again(tmp_path: Path, monkeypatch: pytest.Mon
     indexed.clear()
     (folder / "a3.md").write_text("---\ntitle: Article 3\n---\nPutin spoke of zebras.\n", encoding="utf-8")
     after = {p.name: p.read_bytes() for p in (build(project, jobs=1).out / "search").iterdir()}
-    assert len(indexed) == 1 and "a3" in indexed[0]
+    assert indexed == [] and patched == [["a3"]]
+    clean = build(project, jobs=1, out=tmp_path / "clean", cache=False).out
+    assert after == {p.name: p.read_bytes() for p in (clean / "search").iterdir()}
     block = search.block_of("a3", 8)
     changed = {name for name in after if before.get(name) != after[name]}
     # Its opening words, the new shard's name, and the words it lost or gained ("3" is still in its title).
@@ -203,3 +209,30 @@ def test_files_made_again_from_the_last_ones_are_those_made_whole(before: list[l
         if any(page.path in live and page.path.startswith(("search/terms-", "search/titles")) for page in made):
             # a file put together from the last one: a damaged one is noticed
             assert update_files(listed, layout, changed, lambda path: live[path][:len(live[path]) // 2]) is None
+
+
+WORDS = st.lists(st.sampled_from(["cat", "cab", "co", "cone", "dog", "zebra", "über", "日本", "x1", "a_b", "said"]),
+                 max_size=10).map(" ".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", "Cat", "Dog said", "Zebra cone"]), WORDS), min_size=1, max_size=9),
+       st.data(), st.integers(1, 3))
+def test_a_block_patched_after_an_edit_is_the_block_indexed_whole(articles: list[tuple[str, str]],
+                                                                   data: st.DataObject, floor: int) -> None:
+    def row(i: int, title: str, text: str) -> Row:
+        return Row(title, f"s{i}", "", *words(f"<p>{text}</p>"))
+
+    edited = data.draw(st.dictionaries(st.integers(0, len(articles) - 1), WORDS, min_size=1))
+    before = [row(i, title, text) for i, (title, text) in enumerate(articles)]
+    after = [row(i, title, edited.get(i, text)) for i, (title, text) in enumerate(articles)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "COMMON_FLOOR", floor)
+        patch.setattr(search, "EXCERPTS_PER_FILE", 2)
+        old, whole = index_block(before), index_block(after)
+        patched = patch_block(old, len(after), {i: (before[i], after[i]) for i in edited})
+    if patched is None:  # only when a word that was common is common no more
+        assert set(old.common) - set(whole.common)
+        return
+    assert patched == whole and list(patched.terms) == list(whole.terms)
+    assert patch_block(old, len(after), {0: (before[0]._replace(title="Other"), after[0])}) is None
