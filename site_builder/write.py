@@ -97,7 +97,7 @@ def fingerprint(config: Config, stats: Stats | None = None) -> str:
                 info = os.stat(path)
             except OSError:
                 continue
-            digest.update(f"{path}\0{info.st_mtime_ns}\0{info.st_size}\n".encode())
+            digest.update(f"{path}\0{info.st_mtime_ns}\0{info.st_size}\n".encode("utf-8", "surrogateescape"))
             if stats is not None:
                 stats[path] = changed_by(info)
     return digest.hexdigest()

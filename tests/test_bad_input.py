@@ -75,6 +75,18 @@ def test_file_names_that_could_escape_or_break_urls_are_rejected(tmp_path: Path,
     assert error.startswith(f"{project / 'content' / 'entities' / name}: error: ") and "cannot be used in a URL" in error
 
 
+def test_a_file_name_that_is_not_utf8_is_an_error_naming_it(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    site = build(project, jobs=1).out
+    before = snapshot(site)
+    folder = os.fsencode(project / "content" / "articles")
+    with open(os.path.join(folder, b"caf\xe9.md"), "wb") as file:  # Latin-1, as an old archive may name it
+        file.write(b"---\ntitle: Cafe\n---\nPutin spoke.\n")
+    [error] = failure(project)
+    assert "caf" in error and "cannot be used in a URL" in error
+    assert snapshot(site) == before
+
+
 def test_dot_files_are_skipped_so_nothing_is_written_outside(tmp_path: Path) -> None:
     project = copy_example(tmp_path)
     (project / "content" / "entities" / "..md").write_text("---\nname: Escape\n---\nEscape.\n", encoding="utf-8")
