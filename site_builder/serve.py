@@ -17,7 +17,7 @@ import os
 import posixpath
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ import watchfiles
 from .config import load_config, theme_dir
 from .errors import BuildFailed, SiteError
 from .pipeline import build, collect, release
-from .write import Inputs, look
+from .write import Inputs, Stats, look, look_again
 
 EVENTS = "/__site-builder/events"
 SCRIPT = """<script>/* site-builder serve: live reload */(function () {
@@ -201,8 +201,14 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
     garbage = [False]
     """Whether a build's garbage is left to collect (see ``collect``): once no file changed for a while."""
 
-    def rebuild() -> None:
-        seen = _look(root, out)
+    looked: list[tuple[Inputs, Stats] | None] = [None]
+    """The last build's inputs, and their stats as found (see ``look_again``)."""
+
+    def rebuild(changed: Collection[str] = ()) -> None:
+        """Build, having looked again only at the ``changed`` files, if given (the rest is as looked last)."""
+        seen = look_again(*looked[0], changed) if changed and looked[0] is not None else None
+        seen = seen or _look(root, out)
+        looked[0] = (seen, dict(seen.stats)) if seen is not None else None
         built[0] = seen.fingerprint if seen is not None else None
         try:  # what the build made is freed once the pages are told (release)
             result = build(root, out, jobs=jobs, release=False, remember=True, seen=seen)
@@ -249,11 +255,12 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
                         collect()
                         garbage[0] = False
                     continue
+                told = bool(changes) and now == settings and not missed  # else look at every file
                 settings = now
                 names = sorted({posixpath.basename(path) for _, path in changes}) or (
                     ["site.toml"] if not missed else ["files edited during the last build"])
                 report(f"changed: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
-                rebuild()
+                rebuild({path for _, path in changes} if told else ())
                 if watched(root) != folders:  # templates/ or themes/ appeared, or the theme changed
                     watching = True
                     break

@@ -19,9 +19,10 @@ import struct
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any, BinaryIO
 
 from . import __version__
@@ -85,7 +86,7 @@ def fingerprint(config: Config, stats: Stats | None = None) -> str:
     of the theme, and of site-builder's own code. Equal digests mean equal output.
     ``stats`` gets each file's stat, by path: the build needs them next (13,000
     files asked twice cost 0.05 s)."""
-    digest = hashlib.blake2b(f"{__version__}\0{sys.version}".encode())
+    stats = stats if stats is not None else {}
     package = Path(__file__).resolve().parent
     for top in (config.root / "site.toml", config.content_dir, config.root / "templates", theme_dir(config), package):
         paths = [] if os.path.isdir(top) else [str(top)]  # a folder: its files (its own time changes with any)
@@ -94,13 +95,42 @@ def fingerprint(config: Config, stats: Stats | None = None) -> str:
             paths += (os.path.join(folder, name) for name in sorted(names))
         for path in paths:
             try:
-                info = os.stat(path)
+                stats[path] = changed_by(os.stat(path))
             except OSError:
                 continue
-            digest.update(f"{path}\0{info.st_mtime_ns}\0{info.st_size}\n".encode("utf-8", "surrogateescape"))
-            if stats is not None:
-                stats[path] = changed_by(info)
-    return digest.hexdigest()
+    return _fingerprint(stats)
+
+
+def _fingerprint(stats: Stats) -> str:
+    """The digest of the files' ``stats``, in the order ``fingerprint`` looked at them."""
+    lines = (f"{path}\0{stat[0]}\0{stat[2]}\n" for path, stat in stats.items() if stat is not None)
+    return hashlib.blake2b(f"{__version__}\0{sys.version}{''.join(lines)}".encode("utf-8", "surrogateescape")).hexdigest()
+
+
+LOOK_AGAIN = 200
+"""At most so many files told changed are asked again alone (see ``look_again``)."""
+
+
+def look_again(seen: Inputs, stats: Stats, changed: Collection[str]) -> Inputs | None:
+    """``look`` once a watcher told that only the files at ``changed`` paths changed since it
+    gave ``seen``, whose ``stats`` they were (a build uses ``seen.stats`` up): those files are
+    asked again, not all 13,000 of a 10,000-article site (0.08 s). None if a file or folder
+    was added or removed, or too many changed: then look at every file."""
+    if len(changed) > LOOK_AGAIN:
+        return None
+    stats = dict(stats)
+    for path in changed:
+        key = path if path in stats else os.path.relpath(path)  # as the project's folder was given
+        try:
+            info = os.stat(key)
+        except OSError:
+            if key in stats:  # removed
+                return None
+            continue  # made and removed (an editor's scratch file): no look would see it
+        if key not in stats or not S_ISREG(info.st_mode):
+            return None
+        stats[key] = changed_by(info)
+    return Inputs(seen.config, seen.out, _fingerprint(stats), stats, read_stamp(seen.out))
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from site_builder import pipeline
+from site_builder import serve as serve_module
 from site_builder.pipeline import build
 from site_builder.serve import EVENTS, Builds, make_server, serve
 
@@ -88,8 +89,11 @@ def wait_for_event(stream: http.client.HTTPResponse, name: str, within: float = 
             event = ""
 
 
-def test_serve_rebuilds_reloads_and_keeps_the_last_good_site(tmp_path: Path) -> None:
+def test_serve_rebuilds_reloads_and_keeps_the_last_good_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = copy_example(tmp_path)
+    looked: list[bool] = []  # each look at only the files the watcher told of: whether it could
+    real = serve_module.look_again
+    monkeypatch.setattr(serve_module, "look_again", lambda *args: looked.append(bool(found := real(*args))) or found)
     stop, ready = threading.Event(), threading.Event()
     address: list[tuple[str, int]] = []
     lines: list[str] = []
@@ -126,6 +130,7 @@ def test_serve_rebuilds_reloads_and_keeps_the_last_good_site(tmp_path: Path) -> 
         article.write_text(good, encoding="utf-8")
         wait_for_event(stream, "reload")
         assert b"mutual aid agreement" in get(port, "/" + ARTICLE)[1]
+        assert len(looked) >= 2 and all(looked)  # (the first edit may come as the watcher starts: all are looked at)
 
         config = project / "site.toml"
         config.write_text(config.read_text(encoding="utf-8").replace("Annotated News", "Annotated Newz"),

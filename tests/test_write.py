@@ -302,3 +302,43 @@ def test_the_fingerprint_covers_every_input_but_pythons_bytecode(tmp_path: Path)
     assert fingerprint(config) == before
     (project / "content" / "articles" / "b.md").write_text("---\ntitle: B\n---\nText.\n", encoding="utf-8")
     assert fingerprint(config) != before
+
+
+def test_looking_again_at_the_files_a_watcher_told_of_is_looking_at_all(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from site_builder.config import load_config
+    from site_builder.write import look, look_again
+
+    project = tmp_path / "site"
+    articles = project / "content" / "articles"
+    articles.mkdir(parents=True)
+    (project / "site.toml").write_text('title = "T"\n', encoding="utf-8")
+    for name in ("a", "b", "c"):
+        (articles / f"{name}.md").write_text(f"---\ntitle: {name}\n---\nText.\n", encoding="utf-8")
+    config = load_config(project)
+    seen = look(config, project / "public")
+    stats = dict(seen.stats)
+
+    def same(again: write.Inputs | None) -> None:
+        full = look(config, project / "public")
+        assert again is not None and (again.fingerprint, again.stats) == (full.fingerprint, full.stats)
+        assert list(again.stats) == list(full.stats)  # in the order looked at
+
+    b = articles / "b.md"
+    b.write_text("---\ntitle: b\n---\nLonger text.\n", encoding="utf-8")
+    (articles / "scratch.tmp").write_text("x", encoding="utf-8")
+    (articles / "scratch.tmp").unlink()  # an editor's, made and removed
+    again = look_again(seen, stats, [str(b), str(articles / "scratch.tmp")])
+    same(again)
+    assert again is not None and again.fingerprint != seen.fingerprint
+    monkeypatch.chdir(project)  # a watcher tells absolute paths, the project may be given relative
+    relative = load_config(Path("."))
+    seen = look(relative, Path("public"))
+    b.write_text("---\ntitle: b\n---\nText once more.\n", encoding="utf-8")
+    again = look_again(seen, dict(seen.stats), [str(b)])
+    assert again is not None and again.fingerprint == look(relative, Path("public")).fingerprint
+    (articles / "d.md").write_text("---\ntitle: d\n---\nText.\n", encoding="utf-8")
+    assert look_again(seen, dict(seen.stats), [str(articles / "d.md")]) is None  # added: its place is not known
+    (articles / "a.md").unlink()
+    assert look_again(seen, dict(seen.stats), [str(articles / "a.md")]) is None
+    assert look_again(seen, dict(seen.stats), [str(b)] * (write.LOOK_AGAIN + 1)) is None
