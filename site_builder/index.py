@@ -129,12 +129,12 @@ def mentioned(annotated: Annotated) -> Mentioned:
 
 def build_index(articles: list[Article], entities: list[Entity], mentions: Mapping[str, Mentioned],
                 resolve: Callable[[str], str | None] = lambda name: None,
-                link: Linker | None = None) -> SiteIndex:
+                link: Linker | None = None, reach: Mapping[str, int] | None = None) -> SiteIndex:
     """Cross-reference ``articles`` (by slug in ``mentions``, see ``mentioned``) with ``entities``.
 
     ``resolve`` turns an author or publication name into an entity id, if any.
     ``link`` stands in for ``link_articles`` (the pipeline passes one that
-    remembers its earlier results).
+    remembers its earlier results); ``reach``, if given, is what counting would give.
     """
     ordered = tuple(sorted(articles, key=newest_first))
 
@@ -165,7 +165,7 @@ def build_index(articles: list[Article], entities: list[Entity], mentions: Mappi
         mention_counts=Made({a.slug: mentions[a.slug] for a in ordered}, lambda m: tuple((e, n) for e, n, _ in m)),
         appearances=Made(appearances, lambda found: tuple(Appearance(a, m[1], m[2]) for a, m in
                                                           zip(found[::2], found[1::2]))),
-        reach=Counter(map(itemgetter(0), chain.from_iterable(mentions[a.slug] for a in ordered))),
+        reach=reach if reach is not None else Counter(map(itemgetter(0), chain.from_iterable(mentions[a.slug] for a in ordered))),
         cooccurring=cooccurring,
         related=related,
     )

@@ -28,6 +28,7 @@ import pickle
 import sys
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -249,7 +250,7 @@ def _build(root: Path, out: Path, jobs: int | None, progress: Callable[[str], No
     _store(cache, "built", {"build": stamp["build"], "site": site, "base": base, "entities": entity_cards,
                             "briefs": briefs, "described": described,
                             "links": found.links, "frame": found.frame, "texts": found.texts, "digested": found.digested,
-                            "search": search.built, "salt": found.salt, "names": found.names,
+                            "search": search.built, "salt": found.salt, "names": found.names, "reach": index.reach,
                             "static": [page.path for page in static]}, last_built)
     for ns in ("html", "words"):
         cache.put(ns, (), drop=cache.keys(ns) - set(keys))
@@ -661,7 +662,8 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     link = _Links(cache, jobs, known_keys, meanwhile=stored,
                   last=(last[1], changes) if last and changes is not None else None)
     index = build_index(articles, entities, mentions,
-                        lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None, link=link)
+                        lambda name: ids[0] if len(ids := names.resolve(name)) == 1 else None, link=link,
+                        reach=_reach(built.get("reach"), changes, mentions))
     stored()
     lap("index")
     moved = None
@@ -681,6 +683,20 @@ def _moved(before: dict[str, Mentioned], now: Mapping[str, Mentioned]) -> _Moved
         reach |= old.keys() ^ new.keys()
         entities.update(e for e in old.keys() | new.keys() if old.get(e) != new.get(e))
     return _Moved(reach, set(before), entities, was=before)
+
+
+def _reach(last: Mapping[str, int] | None, changes: _Moved | None, mentions: Mapping[str, Mentioned]
+           ) -> Counter[str] | None:
+    """How many articles mention each entity (``SiteIndex.reach``), from the last build's count
+    and the ``changes`` since, not by counting the mentions of every article again (0.035 s at
+    10,000 articles); None if either is not known."""
+    if last is None or changes is None:
+        return None
+    reach = Counter(last)
+    for slug, was in changes.was.items():
+        reach.subtract(e for e, _, _ in was)
+        reach.update(e for e, _, _ in mentions[slug])
+    return reach
 
 
 def _mentioned_before(built: dict[str, Any], frame: str, texts: dict[str, str],
@@ -1088,7 +1104,7 @@ class _Links:
         old = {ns: _loads(self.cache, ns, last_keys[ns], v) for ns in differ if ns in last_keys
                for v in self.cache.get(ns, [last_keys[ns]]).values()}
         if missing:
-            mentioned = counts(ordered, mentions)
+            mentioned = _counts(self.cache, ordered, mentions)
             # numpy: imported only when there is ranking to do
             from .related import RelatedRanker, Table
 
@@ -1140,6 +1156,19 @@ class _Links:
             self.moved = (related, {e for e in cooccurring.keys() | found["cooccurring"].keys()
                                     if cooccurring.get(e) != found["cooccurring"].get(e)} if cooccurring else set())
         return related_objects(ordered, found["links"][0]), found["cooccurring"]
+
+
+def _counts(cache: Cache, ordered: tuple[Article, ...], mentions: Mapping[str, Mentioned]) -> dict[str, dict[str, int]]:
+    """``counts(ordered, mentions)``; while builds remember (a server's), each article's is the
+    last build's where its mentions are the very objects it was made of (see ``_loads``): 10,000
+    dicts made again took 0.05 s of every edit that changes what an article mentions."""
+    kept = _KEPT.get((str(cache.folder), "counted", "")) if _USED else None
+    if kept is None:
+        found = counts(ordered, mentions)
+    else:
+        then, last = kept[1]
+        found = {a.slug: last[a.slug] if then.get(a.slug) is (m := mentions[a.slug]) else counted(m) for a in ordered}
+    return _keep(cache, "counted", "", b"", (mentions, found))[1]
 
 
 def _ranking_kept(ordered: tuple[Article, ...], last: tuple[list[Ranked], list[float], Then] | None,

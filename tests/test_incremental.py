@@ -880,6 +880,12 @@ def test_a_server_building_again_unpickles_only_what_changed(tmp_path: Path, mon
     unpickled(True, "new entity")
     assert pipeline._KEPT
     remembered = unpickled(True, "entity description"), unpickled(True, "article mentions")
+    counted: list[object] = []  # the articles' entities counted for ranking: only the edited one's, then and now
+    real = pipeline.counted
+    monkeypatch.setattr(pipeline, "counted", lambda found: counted.append(found) or real(found))
+    append(project / "content" / "articles" / "second.md", "\nMoscow answered.\n")
+    build(project, jobs=1, remember=True)
+    assert len(counted) == 2
     assert pages(project / "public") == clean_pages(project, tmp_path)
     forgotten = unpickled(False, "entity body"), unpickled(False, "article text")
     assert not pipeline._KEPT
