@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
@@ -51,17 +51,34 @@ class Made(Mapping[K, V], Generic[K, V]):
     them all took a quarter of a second. A value made takes its part's place, so that a
     build that makes them all (a clean one) does not keep both."""
 
-    def __init__(self, parts: dict[K, Any] | Callable[[], dict[K, Any]], make: Callable[[Any], V]) -> None:
-        self._given, self._make, self._made = parts, make, set[K]()
+    def __init__(self, parts: dict[K, Any] | Callable[[], dict[K, Any]], make: Callable[[Any], V],
+                 some: Callable[[Collection[K]], dict[K, Any]] | None = None) -> None:
+        self._given, self._make, self._made, self._some = parts, make, set[K](), some
+        self._few: dict[K, Any] = {}
+        """The parts, then values, of the keys asked for alone (``prepare``), while the others are not made."""
+        self._asked: set[K] = set()
+
+    def prepare(self, keys: Collection[K]) -> None:
+        """Make the parts of ``keys`` only, when the parts are given as a function and ``some``
+        makes those of a few keys (faster than all): a rebuild that shows a few values. Asking
+        for a value of another key then makes all parts, as without."""
+        if self._some is not None and "_items" not in self.__dict__:
+            self._few, self._asked = self._some(keys), set(keys)
 
     @functools.cached_property
     def _items(self) -> dict[K, Any]:
         """Each key's part, or its value once made (the dict given is taken over)."""
         items = self._given() if callable(self._given) else self._given
         del self._given
+        self._made -= self._asked  # made from parts of their own: made again from these
         return items
 
     def __getitem__(self, key: K) -> V:
+        if key in self._asked and "_items" not in self.__dict__:
+            if key not in self._made:
+                self._few[key] = self._make(self._few[key])  # (a key without a part: KeyError, as below)
+                self._made.add(key)
+            return self._few[key]  # type: ignore[no-any-return]
         item = self._items[key]
         if key in self._made:
             return item  # type: ignore[no-any-return]
@@ -146,7 +163,19 @@ def build_index(articles: list[Article], entities: list[Entity], mentions: Mappi
                 listed = found[mention[0]]
                 listed.append(article)
                 listed.append(mention)
-        return found
+        return dict(found)  # not a defaultdict: an entity no article mentions has no appearances
+
+    def appearances_of(wanted: Collection[str]) -> dict[str, list[Any]]:
+        """``appearances()`` of the ``wanted`` entities only (a fourth of the time)."""
+        wanted = set(wanted)
+        found: dict[str, list[Any]] = defaultdict(list)
+        for article in ordered:
+            for mention in mentions[article.slug]:
+                if mention[0] in wanted:
+                    listed = found[mention[0]]
+                    listed.append(article)
+                    listed.append(mention)
+        return dict(found)
 
     bylines: dict[str, dict[str, str]] = {}
     credits: dict[str, list[tuple[Article, str]]] = defaultdict(list)
@@ -164,7 +193,7 @@ def build_index(articles: list[Article], entities: list[Entity], mentions: Mappi
         entities={e.id: e for e in entities},
         mention_counts=Made({a.slug: mentions[a.slug] for a in ordered}, lambda m: tuple((e, n) for e, n, _ in m)),
         appearances=Made(appearances, lambda found: tuple(Appearance(a, m[1], m[2]) for a, m in
-                                                          zip(found[::2], found[1::2]))),
+                                                          zip(found[::2], found[1::2])), appearances_of),
         reach=reach if reach is not None else Counter(map(itemgetter(0), chain.from_iterable(mentions[a.slug] for a in ordered))),
         cooccurring=cooccurring,
         related=related,

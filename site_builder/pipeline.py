@@ -43,6 +43,7 @@ from .errors import BuildFailed, ContentError, Diagnostic, SiteError
 from .index import (
     Appearance,
     Links,
+    Made,
     Mentioned,
     Ranked,
     Related,
@@ -230,6 +231,9 @@ def _build(root: Path, out: Path, jobs: int | None, progress: Callable[[str], No
         lap("search")
         ready()
         plans, static = plan_site(index, config), static_files(config)
+        if stale is not None and isinstance(index.appearances, Made):  # a rebuild: few entities' pages to make
+            index.appearances.prepare({*stale.shown, *stale.described, *(
+                path[len("entities/"):].rpartition(".")[0] for path in stale.paths if path.startswith("entities/"))})
         parts = render_jobs * RENDER_SHARES if render_jobs > 1 else 1
         _shared.update(config=config, plans=plans, parts=parts, base=base, cards=found.cards, described=described,
                        briefs={id(e): briefs[e.id] for e in entities},

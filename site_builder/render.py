@@ -306,6 +306,9 @@ def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
                 "credits": index.credits.get(entity.id, ()),
                 "cooccurring": [(ents[e], n) for e, n in index.cooccurring.get(entity.id, ())]}
 
+    def feed_data(entity: Entity) -> dict[str, Any]:
+        return {"entity": entity, "appearances": index.appearances.get(entity.id, ())[:FEED_LIMIT]}
+
     plans = [PagePlan("index.html", "index.html", _given({
         "articles": home, "more": len(articles) > HOME_LIMIT, "bylines": bylines(*home),
         "tops": {a.slug: sidebar(a, 4) for a in home}})),
@@ -334,8 +337,7 @@ def plan_site(index: SiteIndex, config: Config) -> list[PagePlan]:
         plans.append(PagePlan(f"entities/{entity.id}.html", "entity.html", functools.partial(entity_data, entity),
                               ("entities", entity.id)))
         if base:
-            plans.append(PagePlan(f"entities/{entity.id}.xml", "entity_feed.xml", _given({
-                "entity": entity, "appearances": index.appearances.get(entity.id, ())[:FEED_LIMIT]})))
+            plans.append(PagePlan(f"entities/{entity.id}.xml", "entity_feed.xml", functools.partial(feed_data, entity)))
     if base:
         plans.append(PagePlan("feed.xml", "feed.xml", _given({"articles": articles[:FEED_LIMIT]})))
         dates = {f"articles/{a.slug}.html": a.date for a in articles}

@@ -41,6 +41,18 @@ def test_appearances_newest_first_with_counts_and_first_sentence() -> None:
     assert index.mention_counts["old"] == (("kim", 2),)
 
 
+def test_appearances_of_a_few_entities_made_alone_are_those_made_with_all() -> None:
+    items = (article("old", "2020-01-01", "kim", "kim", "vietnam"), article("new", "2024-06-20", "kim", "putin"),
+             article("mid", "2022-03-01", "putin", "vietnam"))
+    whole, alone = index_of(*items), index_of(*items)
+    alone.appearances.prepare({"kim", "nobody"})  # type: ignore[attr-defined]
+    assert alone.appearances["kim"] == whole.appearances["kim"] and alone.appearances["kim"] is alone.appearances["kim"]
+    assert alone.appearances.get("nobody", ()) == () and alone.appearances.get("nobody") is None
+    assert "_items" not in vars(alone.appearances)  # nothing else was made
+    assert alone.appearances["vietnam"] == whole.appearances["vietnam"] and "_items" in vars(alone.appearances)
+    assert dict(alone.appearances) == dict(whole.appearances)
+
+
 def test_rarer_shared_entities_count_more_in_related_articles() -> None:
     # 'common' is in every article, 'rare' only in a and c: c is a's best match though b shares more.
     index = index_of(article("a", "2024-01-01", "common", "rare", "mid"),
