@@ -403,3 +403,21 @@ def test_of_the_default_templates_only_the_entities_own_pages_list_and_cards_sho
     assert found["article.html"] == found["index.html"] == found["base.html"] == frozenset()
     assert found["entity.html"] == found["entity_feed.xml"] == frozenset({"entity"})
     assert found["entities_index.html"] is None and found["entity_cards.js"] is None
+
+
+def test_articles_are_grouped_by_tag_slug_and_year_newest_first() -> None:
+    import datetime as dt
+
+    from site_builder.model import Article, Document
+    from site_builder.render import UNDATED, by_tag, by_year
+
+    def art(slug: str, date: str | None, *tags: str) -> Article:
+        return Article(slug=slug, title=slug, doc=Document(Path(f"{slug}.md"), "", 1), tags=tags,
+                       date=dt.date.fromisoformat(date) if date else None)
+
+    articles = (art("c", "2024-03-01", "Human Rights", "!!"), art("b", "2023-05-01", "human rights", "Law"),
+                art("a", None, "law"))
+    assert {slug: (label, [a.slug for a in listed]) for slug, (label, listed) in by_tag(articles).items()} == {
+        "human-rights": ("Human Rights", ["c", "b"]), "law": ("Law", ["b", "a"])}  # as first written; "!!" has no slug
+    assert [(year, [a.slug for a in listed]) for year, listed in by_year(articles)] == [
+        ("2024", ["c"]), ("2023", ["b"]), (UNDATED, ["a"])]
