@@ -795,8 +795,11 @@ annotations, pages) loads ten times faster from a few pickles than from one entr
 and an edit rewrites the shards it touched, not all 20 MB."""
 
 
+_SHARD_NAMES = [str(n) for n in range(SHARDS)]
+
+
 def _shard(key: str) -> str:
-    return str(zlib.crc32(key.encode("utf-8", "surrogatepass")) % SHARDS)
+    return _SHARD_NAMES[zlib.crc32(key.encode("utf-8", "surrogatepass")) % SHARDS]
 
 
 def _load(cache: Cache, ns: str) -> dict[str, Any]:
