@@ -26,7 +26,7 @@ import watchfiles
 
 from .config import load_config, theme_dir
 from .errors import BuildFailed, SiteError
-from .pipeline import build, collect, release
+from .pipeline import build, collect, flush, release
 from .write import Inputs, Stats, look, look_again
 
 EVENTS = "/__site-builder/events"
@@ -226,6 +226,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
             report(result.summary())
             builds.publish()
         finally:
+            flush()  # the cache, for the next build: after the pages were told
             release()
             garbage[0] = True
 
@@ -265,6 +266,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
                     watching = True
                     break
     finally:
+        flush()
         server.shutdown()
         server.server_close()
 
