@@ -358,22 +358,25 @@ def _quick(config: Config, cache: Cache, out: Path, stamp: dict[str, Any], last:
             staged.prune(site)
     except _NotQuick:
         return None
-    # In place: remember it, the build digest last (without it, the rest is not used).
-    cache.put("inputs", [("stats", pickle.dumps(stats))])
-    _update(cache, "files", {path: entry for path, entry, *_ in read})
-    _update(cache, "annotated", {**{old: None for _, old, _ in todo}, **{key: annotated[old] for _, old, key in todo}})
-    _update(cache, "pages", {page.path: pages[page.path] for page in made[:len(todo)]})
-    for ns in ("html", "words"):
-        cache.put(ns, (), drop=[old for _, old, _ in todo])
-    for ns in ("search", "rows"):
-        cache.put(ns, (), drop=set(built["search"].blocks) - set(search.blocks))
-    texts = {**built.get("texts", {}), **{files[path][2].slug: key for path, _, _, _, key in read}}
-    digested = dict(built.get("digested", {}))  # the same mentions, under the new keys
-    for _, old, key in todo:
-        if old in digested:
-            digested[key] = digested.pop(old)
-    _store(cache, "built", {**built, "build": stamp["build"], "search": search, "texts": texts, "digested": digested},
-           built)
+    def remember_site() -> None:  # in place: remember it, the build digest last (without it, the rest is not used)
+        cache.put("inputs", [("stats", pickle.dumps(stats))])
+        _update(cache, "files", {path: entry for path, entry, *_ in read})
+        _update(cache, "annotated", {**{old: None for _, old, _ in todo},
+                                     **{key: annotated[old] for _, old, key in todo}})
+        _update(cache, "pages", {page.path: pages[page.path] for page in made[:len(todo)]})
+        for ns in ("html", "words"):
+            cache.put(ns, (), drop=[old for _, old, _ in todo])
+        for ns in ("search", "rows"):
+            cache.put(ns, (), drop=set(built["search"].blocks) - set(search.blocks))
+        texts = {**built.get("texts", {}), **{files[path][2].slug: key for path, _, _, _, key in read}}
+        digested = dict(built.get("digested", {}))  # the same mentions, under the new keys
+        for _, old, key in todo:
+            if old in digested:
+                digested[key] = digested.pop(old)
+        _store(cache, "built", {**built, "build": stamp["build"], "search": search, "texts": texts,
+                                "digested": digested}, built)
+
+    _later(cache, remember_site)
     return BuildResult(out, written, stamp_warnings(last), 0.0, len(site) - written, {})
 
 
