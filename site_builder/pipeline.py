@@ -1195,11 +1195,14 @@ class _Links:
             links, cooccurring = old["links"][0] if "links" in old else None, old.get("cooccurring")
             related = set()
             if links and changes.added:  # the last results number the articles without the new ones
-                then = [a for a in ordered if a.slug not in changes.added]
-                if len(then) != len(links):
+                place = [i for i, a in enumerate(ordered) if a.slug not in changes.added]  # the index now, by then
+                if len(place) != len(links):
                     return related_objects(ordered, found["links"][0]), found["cooccurring"]  # moved: not known
-                was = {a.slug: _named(r, then) for a, r in zip(then, links)}
-                related = {a.slug for a, r in zip(ordered, found["links"][0]) if was.get(a.slug) != _named(r, ordered)}
+                now = found["links"][0]
+                related = set(changes.added)  # and those whose related articles a page shows otherwise: others,
+                related.update(ordered[i].slug for i, r in zip(place, links)  # or sharing other entities
+                               if len(r) != len(now[i]) or any(place[j] != k or shared != theirs for (j, _, shared), (
+                                   k, _, theirs) in zip(r, now[i])))
             elif links:
                 related = {a.slug for a, r, s in zip(ordered, found["links"][0], links) if r != s}
             self.moved = (related, {e for e in cooccurring.keys() | found["cooccurring"].keys()
@@ -1257,12 +1260,6 @@ def _ranking_kept(ordered: tuple[Article, ...], last: tuple[list[Ranked], list[f
         for i in (*tries, *changed):
             kept[i] = None
     return kept, tries, (then, place, ranker.disturbed(changed, changes.reach, then) if tries else {})
-
-
-def _named(ranked: Ranked, order: Sequence[Article]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """An article's related articles as a page shows them: by slug (not by number in ``order``),
-    with the entities shared, without the score."""
-    return tuple((order[j].slug, shared) for j, _, shared in ranked)
 
 
 def _link_keys(ordered: tuple[Article, ...], mentions: Mapping[str, Mentioned]) -> dict[str, str]:
