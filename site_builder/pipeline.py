@@ -1142,8 +1142,10 @@ class _Links:
         from the last results; None if that is not known (no ``last``)."""
 
     def __call__(self, ordered: tuple[Article, ...], mentions: Mapping[str, Mentioned]) -> Links:
-        # A cache with no results (a clean build): none to look up, and their keys are made while the workers rank
-        later = not self.keys and not self.cache.keys("links") and not self.cache.keys("cooccurring")
+        # A cache with no results (a clean build), or articles added since the last (whose are the only
+        # ones kept): none to look up, and their keys are made while the workers rank
+        added = self.last is not None and bool(self.last[1].added)
+        later = not self.keys and (added or not self.cache.keys("links") and not self.cache.keys("cooccurring"))
         keys = self.keys = self.keys or ({} if later else _link_keys(ordered, mentions))
         found = {ns: _loads(self.cache, ns, key, v) for ns, key in keys.items() for v in self.cache.get(ns, [key]).values()}
         missing = [ns for ns in ("links", "cooccurring") if ns not in found]
