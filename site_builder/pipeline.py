@@ -469,6 +469,27 @@ def release() -> None:
     _shared.clear()
 
 
+def warm(root: Path) -> None:
+    """Read from the cache what the next build of ``root`` will, for a process that builds it
+    again and remembers (a server), while it waits: when its last build found nothing to do,
+    its first rebuild would unpickle the whole cache (0.5 s at 10,000 articles), where the
+    next ones take only what an edit changed (see ``_loads``)."""
+    cache = Cache(root / CACHE)
+    _USED.append(set())  # what is read is remembered, as by a build
+    try:
+        built = _load(cache, "built")
+        for ns in ("files", "annotated", "pages"):
+            _load(cache, ns)
+        for ns, key in [*(built["links"][1].items() if "links" in built else ()), ("names", built.get("names"))]:
+            for data in cache.get(ns, [key] if key else []).values():
+                _loads(cache, ns, key, data)
+    except (CacheCorrupt, LookupError, TypeError):  # a cache the next build will not use: nothing to keep
+        pass
+    finally:
+        _USED.pop()
+        cache.close()
+
+
 def collect() -> None:
     """Collect cyclic garbage, and go on collecting it: for a process between builds (``release``),
     when nothing waits for it (a server: when no file changed for a while). The first collection

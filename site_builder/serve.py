@@ -26,7 +26,7 @@ import watchfiles
 
 from .config import load_config, theme_dir
 from .errors import BuildFailed, SiteError
-from .pipeline import build, collect, flush, release
+from .pipeline import build, collect, flush, release, warm
 from .write import Inputs, Stats, look, look_again
 
 EVENTS = "/__site-builder/events"
@@ -240,6 +240,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
     if not _loopback(host):
         report(f"warning: {host} is not a loopback address: other machines can reach this server")
     ready((bound, bound_port))
+    warmed = False
     try:
         watching = True
         while watching:
@@ -253,6 +254,9 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
                 started = True
                 if not changes and now == settings and not missed:
                     if garbage[0]:  # half a second without changes
+                        if not warmed:  # for the first edit: as fast as the next ones
+                            warm(root)
+                            warmed = True
                         collect()
                         garbage[0] = False
                     continue

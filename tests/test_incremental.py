@@ -896,6 +896,33 @@ def test_a_server_building_again_unpickles_only_what_changed(tmp_path: Path, mon
     assert remembered[0] * 10 < forgotten[0] and remembered[1] * 5 < forgotten[1], (remembered, forgotten)
 
 
+def test_a_server_warmed_while_idle_unpickles_in_its_first_rebuild_only_what_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server whose first build found nothing to do reads the cache while it waits (``warm``),
+    so that the first edit costs what the next ones do."""
+    project = copy_example(tmp_path)
+    second_article(project)
+    build(project, jobs=1)
+    loaded: list[int] = []
+    loads = pipeline.pickle.loads
+    monkeypatch.setattr(pipeline.pickle, "loads", lambda data, *a, **k: loaded.append(len(data)) or loads(data, *a, **k))
+
+    def first_rebuild(warmed: bool, edit: str) -> int:
+        pipeline._KEPT.clear()
+        build(project, jobs=1, remember=True)  # nothing to do: reads nothing
+        if warmed:
+            pipeline.warm(project)
+        EDITS[edit][0](project)
+        loaded.clear()
+        build(project, jobs=1, remember=True)
+        pipeline.flush()
+        return sum(loaded)
+
+    cold, warmed = first_rebuild(False, "entity body"), first_rebuild(True, "entity body")
+    assert warmed * 5 < cold, (warmed, cold)  # bytes unpickled
+    assert pages(project / "public") == clean_pages(project, tmp_path)
+
+
 def test_a_clean_build_keeps_related_articles_under_the_keys_the_next_build_looks_for(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A clean build has no results to look up (nor does one after articles were added): it
