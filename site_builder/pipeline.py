@@ -1594,13 +1594,13 @@ def _block_key(rows: _Rows) -> str:
 
 def _blocks(cache: Cache, jobs: int, words: dict[str, tuple[str, str]], wanted: dict[str, _Rows],
             old: Sequence[str] = (), meanwhile: Callable[[], object] = lambda: None,
-            edits: Mapping[str, tuple[str, dict[int, tuple[str, str]]]] = {}) -> dict[str, Block]:
+            edits: Mapping[str, tuple[str, dict[int, tuple[str, str]]]] | None = None) -> dict[str, Block]:
     """The blocks of the ``wanted`` keys, from the cache or indexed again, and those of the
     ``old`` keys that the cache has. ``edits``: a wanted block that is an old one with some
     articles edited (key -> the old block's key, and the place of each edited article with its
     annotation keys before and now), made from the old one where it can be (``patch_block``)."""
     known = {k: pickle.loads(v) for k, v in cache.get("search", [*wanted, *old]).items()}
-    for key, (then, places) in edits.items():
+    for key, (then, places) in (edits or {}).items():
         if key not in known and then in known and (block := _patched(cache, words, known[then], wanted[key], places)):
             known[key] = block
             cache.put("search", [(key, pickle.dumps(block))])
