@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -207,16 +207,31 @@ def parse_file(path: str | Path, load: Callable[[Path, list[Diagnostic]], Any]) 
     return load(Path(path), diagnostics), diagnostics
 
 
-def markdown_files(folder: Path) -> list[str]:
+def markdown_files(folder: Path, seen: Iterable[str] | None = None) -> list[str]:
     """The paths of the ``.md`` files under ``folder``, in a fixed order; names starting with
-    '_' or '.' are left out (drafts, editor files), and so are folders starting with '.'.
-    Text, not Path: a rebuild only looks up most of them (among what it read before), and
-    making, printing and hashing 13,000 Paths took a tenth of a second."""
+    '_' or '.' are left out (drafts, editor files), and so are folders starting with '.' and
+    Python's ``__pycache__``. Text, not Path: a rebuild only looks up most of them (among what
+    it read before), and making, printing and hashing 13,000 Paths took a tenth of a second.
+
+    ``seen``: every file path under ``folder`` (and others), as a walk of it sorted as this one
+    found them (``write.fingerprint``'s): picked from, without walking again (0.03 s at
+    10,000 articles)."""
+    if seen is not None:
+        prefix = os.path.join(folder, "")
+        return [path for path in seen if path.startswith(prefix) and path.endswith(".md") and _listed(path[len(prefix):])]
     found = []
     for top, folders, names in os.walk(folder):
-        folders[:] = sorted(f for f in folders if not f.startswith("."))
-        found += [os.path.join(top, name) for name in sorted(names) if name.endswith(".md") and not name.startswith(("_", "."))]
+        folders[:] = sorted(f for f in folders if not f.startswith(".") and f != "__pycache__")
+        found += [os.path.join(top, name) for name in sorted(names) if _listed(name)]
     return found
+
+
+def _listed(relative: str) -> bool:
+    """Whether a file at this path (under a content folder) is content, by its names."""
+    if os.sep not in relative:  # most: no folder
+        return relative.endswith(".md") and not relative.startswith(("_", "."))
+    *folders, name = relative.split(os.sep)
+    return _listed(name) and not any(f.startswith(".") or f == "__pycache__" for f in folders)
 
 
 def _load_all(folder: Path, load: Callable[[Path, list[Diagnostic]], Any], key: Callable[[Any], str], what: str,

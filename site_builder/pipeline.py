@@ -615,7 +615,8 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
         drafts = draft_entities(_candidates(config, articles, entities, cache, jobs, files), config.content_dir)
         entities += [e for e in drafts if e.id not in have]
     else:
-        listed_entities = markdown_files(config.content_dir / "entities")
+        listed_entities = markdown_files(config.content_dir / "entities", stats)
+        listed = markdown_files(config.content_dir / "articles", stats)  # (before parsing uses the stats up)
         files.prefetch(listed_entities, load_entity, jobs)
         entities = load_entities(config.content_dir, diagnostics, files.parse, listed_entities)
     salt = _salt(config, entities)
@@ -630,7 +631,6 @@ def _analyse(config: Config, cache: Cache, jobs: int, progress: Callable[[str], 
     _shared.update(names=names, link_all=config.link == "all", raw=config.allow_raw_html, cache=cache.folder,
                    salt=salt, annotated=annotated)
     if not config.discover:  # new and changed articles are read by the workers that annotate them
-        listed = markdown_files(config.content_dir / "articles")
         paths = files.stale(listed)
         # and the entities to annotate go to the same workers (starting workers again would cost more)
         pending = [(files.document(e.doc), "", e.id, key) for e in entities

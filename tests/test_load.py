@@ -123,3 +123,27 @@ def test_underscore_files_are_skipped(tmp_path: Path) -> None:
 def test_source_must_be_a_web_url(tmp_path: Path) -> None:
     _, _, diags = load(tmp_path, {"articles/a.md": "---\ntitle: T\nsource: BBC News\n---\n"})
     assert found(diags) == [("a.md", 3, "error")] and "http://" in diags[0].message
+
+
+def test_content_is_listed_alike_from_a_walk_and_from_what_the_build_looked_at(tmp_path: Path) -> None:
+    """A build lists the content from the files its look found (``write.fingerprint``), in the
+    order a walk of the folder gives, without walking again."""
+    import os
+
+    from site_builder.config import load_config
+    from site_builder.load import markdown_files
+    from site_builder.write import fingerprint
+
+    content = make(tmp_path, {name: "x" for name in (
+        "articles/b.md", "articles/a.md", "articles/_draft.md", "articles/.hidden.md", "articles/notes.txt",
+        "articles/z/c.md", "articles/m/_d.md", "articles/m/e.md", "articles/.git/f.md", "articles/__pycache__/g.md",
+        "entities/k.md", "articles.md")})
+    os.symlink(content / "nowhere.md", content / "articles" / "dangling.md")  # listed: its error tells what is wrong
+    (tmp_path / "site.toml").write_text('title = "T"\n', encoding="utf-8")
+    stats: dict = {}
+    fingerprint(load_config(tmp_path), stats)
+    walked = markdown_files(content / "articles")
+    assert [os.path.relpath(p, content) for p in walked] == [
+        "articles/a.md", "articles/b.md", "articles/dangling.md", "articles/m/e.md", "articles/z/c.md"]
+    assert markdown_files(content / "articles", stats) == walked
+    assert markdown_files(content / "entities", stats) == markdown_files(content / "entities") == [str(content / "entities" / "k.md")]
