@@ -148,6 +148,7 @@ def test_serve_rebuilds_reloads_and_keeps_the_last_good_site(tmp_path: Path, mon
     # the server's builds remember what they read from the cache, and free the rest once told (and
     # collected once the watcher was idle)
     assert pipeline._KEPT and not pipeline._shared and gc.isenabled()
+    assert not pipeline._PENDING  # its last build's writes to the cache were made before it stopped
 
 
 def test_a_busy_port_is_a_clear_error(served: tuple[Path, int]) -> None:
