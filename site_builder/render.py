@@ -397,9 +397,8 @@ def page_url(config: Config, path: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-@functools.lru_cache(maxsize=4096)
 def tag_slug(tag: str) -> str:
-    """A tag's address (a site has few tags, used 25,000 times at 10,000 articles: remembered)."""
+    """A tag's address (a site has few tags, used 25,000 times at 10,000 articles)."""
     return re.sub(r"[^\w]+", "-", tag.casefold()).strip("-")
 
 
