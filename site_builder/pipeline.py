@@ -394,8 +394,8 @@ def _edited_blocks(cache: Cache, last: _Indexed, edited: dict[str, tuple[str, st
                    words: dict[str, tuple[str, str]] | None = None, jobs: int = 1,
                    meanwhile: Callable[[], object] = lambda: None) -> tuple[_Indexed | None, list[Page]]:
     """The search files after the ``edited`` articles (slug -> annotation key before, and now)
-    changed nothing but their text and what they mention: the blocks holding them indexed again,
-    and the files they change made from the last ones (``update_files``); ``listed``: the
+    changed nothing but their text and what they mention: the blocks holding them patched
+    (``patch_block``) or indexed again, and the files they change made from the last ones (``update_files``); ``listed``: the
     entities' rows (``entity_rows``) and their digest, when they may have changed (else the
     last ones). ``words``: word counts not in the cache (see ``_Analysis.words``). ``jobs`` and
     ``meanwhile``: see ``_blocks``. None if that cannot be done."""
@@ -1606,8 +1606,7 @@ def _blocks(cache: Cache, jobs: int, words: dict[str, tuple[str, str]], wanted: 
     for key, (then, places) in (edits or {}).items():
         if key not in known and then in known and (block := _patched(cache, words, known[then], wanted[key], places)):
             known[key] = block
-            cache.put("search", [(key, pickle.dumps(block))])
-            cache.put("rows", [(key, pickle.dumps(wanted[key]))])
+            _keep_block(cache, key, block, wanted[key])
     _shared.update(words=words, blocks=[(k, b) for k, b in wanted.items() if k not in known])
     known.update(zip((k for k, _ in _shared["blocks"]), _map(_index_search, range(len(_shared["blocks"])), jobs,
                                                            meanwhile)))
@@ -1642,11 +1641,17 @@ def _index_search(number: int) -> Block:
             raise CacheCorrupt("word counts missing from the cache")
         rows = [Row(title, slug, date, *(counted.get(k) or stored[k])) for title, slug, date, k in block]
         result = index_block(rows)
-        cache.put("search", [(key, pickle.dumps(result))])
-        cache.put("rows", [(key, pickle.dumps(block))])  # for an edit alone (see _quick)
+        _keep_block(cache, key, result, block)
     finally:
         cache.close()
     return result
+
+
+def _keep_block(cache: Cache, key: str, block: Block, rows: _Rows) -> None:
+    """Remember a block of the index under its key, and the rows it was made of (for an edit
+    alone, see ``_edited_blocks``)."""
+    cache.put("search", [(key, pickle.dumps(block))])
+    cache.put("rows", [(key, pickle.dumps(rows))])
 
 
 def _render(part: int) -> tuple[list[tuple[str, str, str, str, bool]], int]:
